@@ -1,0 +1,229 @@
+"""Answerers turn a question and retrieved passages into an `Answer` with one citation per sentence.
+
+`ExtractiveAnswerer` (the offline default) picks the retrieved sentences that answer the question,
+not merely resemble it: it weighs the question's key terms by rarity, checks that the sentence
+holds the kind of thing asked for (a number, a date, a name ...), and refuses when the passages
+lack the question's names, numbers or rarest terms. Any other answerer (an LLM) fits beside it by
+implementing `Answerer`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from rag.citations import Sentence, cite, same_sentence, sentences_of
+from rag.documents import is_heading
+from rag.lexical import LexicalIndex
+from rag.models import Answer, Citation, Passage
+from rag.question import (
+    SPEECH_VERBS,
+    Question,
+    has_date,
+    has_number,
+    is_title,
+    person_names,
+)
+from rag.text import fold, terms
+
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\b"
+)
+REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
+MAX_SENTENCES = 3
+
+
+class Answerer(Protocol):
+    """Anything that answers a question from passages, citing them (extractive, LLM ...)."""
+
+    name: str
+
+    def answer(self, question: Question, passages: list[Passage]) -> Answer: ...
+
+    def stream(self, question: Question, passages: list[Passage]) -> Iterator[str | Answer]: ...
+
+
+def compose(question: Question, picked: list[Sentence], passages: list[Passage], lexical, mode: str) -> Answer:
+    """Join the picked sentences into an answer, each followed by its citation marker."""
+    citations: list[Citation] = [cite(s, lexical) for s in picked]
+    text = " ".join(f"{c.quote} [{i}]" for i, c in enumerate(citations, 1))
+    return Answer(
+        question=question.text,
+        text=text,
+        citations=citations,
+        refused=False,
+        passages=passages,
+        standalone_question=question.standalone,
+        mode=mode,
+    )
+
+
+def refusal(question: Question, passages: list[Passage], mode: str, reason: str | None = None) -> Answer:
+    return Answer(
+        question=question.text,
+        text=REFUSAL if not reason else f"{REFUSAL} ({reason})",
+        citations=[],
+        refused=True,
+        passages=passages,
+        standalone_question=question.standalone,
+        mode=mode,
+    )
+
+
+@dataclass
+class Scored:
+    sentence: Sentence
+    score: float
+    coverage: float
+    covered: frozenset[str]
+    fits_type: bool
+
+
+class ExtractiveAnswerer:
+    """Composes an answer from the retrieved sentences that answer the question (no LLM)."""
+
+    name = "extractive"
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self.lexical = lexical
+
+    def stream(self, question: Question, passages: list[Passage]) -> Iterator[str | Answer]:
+        answer = self.answer(question, passages)
+        yield answer.text
+        yield answer
+
+    def answer(self, question: Question, passages: list[Passage]) -> Answer:
+        if not passages:
+            return refusal(question, passages, self.name)
+        missing = self._missing_names(question, passages)
+        if missing:
+            return refusal(question, passages, self.name, f"no mention of {', '.join(missing)}")
+        best_similarity = max((p.similarity or 0.0) for p in passages)
+        if self._unknown_share(question) > 0.5 and best_similarity < 0.5:
+            return refusal(question, passages, self.name)
+        scored = self._score(question, passages)
+        if not scored:
+            return refusal(question, passages, self.name)
+        best = scored[0]
+        if not self._answers(question, best):
+            return refusal(question, passages, self.name)
+        picked = [best]
+        covered = set(best.covered)
+        for cand in scored[1:]:
+            if len(picked) == MAX_SENTENCES:
+                break
+            if cand.score < 0.7 * best.score or not self._answers(question, cand):
+                continue
+            if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
+                continue
+            new_terms = cand.covered - covered
+            if not new_terms and not (question.qtype == "list" and cand.fits_type):
+                continue
+            picked.append(cand)
+            covered |= cand.covered
+        # Keep the article's own order when sentences come from one passage.
+        picked.sort(key=lambda c: (c.sentence.rank, c.sentence.start))
+        return compose(question, [c.sentence for c in picked], passages, self.lexical, self.name)
+
+    # --- scoring ---------------------------------------------------------------------
+
+    def _weights(self, question: Question) -> dict[str, float]:
+        """Key terms weighted by rarity; words the corpus never uses (paraphrases) can't be matched."""
+        weights = {t: self.lexical.idf(t) for t in question.key_terms if self.lexical.df.get(t)}
+        for t in question.context_terms:
+            if self.lexical.df.get(t):
+                weights.setdefault(t, 0.5 * self.lexical.idf(t))
+        return weights
+
+    def _unknown_share(self, question: Question) -> float:
+        """Share of the question's key-term weight made of words no passage contains."""
+        all_w = {t: self.lexical.idf(t) for t in question.key_terms}
+        total = sum(all_w.values())
+        return sum(w for t, w in all_w.items() if not self.lexical.df.get(t)) / total if total else 0.0
+
+    def _score(self, question: Question, passages: list[Passage]) -> list[Scored]:
+        weights = self._weights(question)
+        total = sum(weights.values()) or 1.0
+        q_names = set(question.entities) | set(question.context_entities)
+        out: list[Scored] = []
+        for rank, passage in enumerate(passages):
+            sents = sentences_of(passage, rank)
+            for i, sent in enumerate(sents):
+                if is_heading(sent.text) or len(sent.text.split()) < 5:
+                    continue
+                own = set(terms(sent.text))
+                context = set(terms(sents[i - 1].text)) if i > 0 else set()
+                covered = frozenset(t for t in weights if t in own)
+                coverage = sum(weights[t] for t in covered) / total
+                from_context = sum(weights[t] for t in weights if t in context and t not in own) / total
+                fits = _fits_type(question, sent.text, own, q_names)
+                score = coverage + 0.4 * from_context + 0.08 / (1 + rank) + 0.3 * (passage.similarity or 0.0)
+                score += 0.3 if fits else (-0.15 if question.qtype in ("percent", "number", "date", "person") else 0.0)
+                if question.qtype == "list":
+                    score += 0.03 * min(sent.text.count(","), 5)
+                out.append(Scored(sent, score, coverage + 0.4 * from_context, covered, fits))
+        out.sort(key=lambda s: -s.score)
+        return out
+
+    def _answers(self, question: Question, cand: Scored) -> bool:
+        """Does this sentence answer, rather than resemble, the question?"""
+        if question.qtype in ("percent", "number", "date", "person") and not cand.fits_type:
+            return False
+        if cand.coverage < 0.25:
+            return False
+        name_terms = {t for e in question.entities for t in terms(e)}
+        weights = {t: w for t, w in self._weights(question).items() if t not in name_terms}
+        if weights:
+            rarest = max(weights, key=weights.get)
+            known = self.lexical.df.get(rarest, 0) > 0
+            context_terms = set(terms(cand.sentence.passage.text))
+            if known and rarest not in cand.covered and rarest not in context_terms and cand.coverage < 0.6:
+                return False
+        return True
+
+    def _missing_names(self, question: Question, passages: list[Passage]) -> list[str]:
+        """Names and numbers of the question found in none of the passages (or their copies)."""
+        haystack = " " + " ".join(
+            fold(t) for p in passages for t in (p.text, *(loc.text for loc in p.also_in))
+        ) + " "
+        haystack = re.sub(r"[^\w.,]+", " ", haystack)
+        missing = []
+        for name in question.entities:
+            parts = [w for w in re.findall(r"\w+", name) if len(w) > 2 or w.isupper()]
+            if parts and not all(re.search(rf"\b{re.escape(w)}\b", haystack) for w in parts):
+                missing.append(name)
+        for number in question.numbers:
+            if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", haystack):
+                missing.append(number)
+        return missing
+
+
+def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: set[str]) -> bool:
+    qtype = question.qtype
+    if qtype == "percent":
+        return bool(re.search(r"\d\s*(%|per ?cent)", sentence))
+    if qtype == "number":
+        question_numbers = set(question.numbers)
+        # Figures, not the day of a date or a year.
+        found = [
+            n
+            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", _DAY_OF_MONTH.sub(" ", sentence))
+            if not re.fullmatch(r"(19|20)\d\d", n.rstrip(".,"))
+        ]
+        return any(n.rstrip(".,") not in question_numbers for n in found) or (
+            not found and has_number(sentence)
+        )
+    if qtype == "date":
+        return has_date(sentence)
+    if qtype == "person":
+        names = [n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)]
+        return bool(names) or any(is_title(t) for t in own_terms)
+    if qtype == "place":
+        return bool(re.search(r"\b(?:in|at|to)\s+(?:the\s+)?[A-ZÀ-Ỹ]", sentence))
+    if qtype == "say":
+        return bool(own_terms & SPEECH_VERBS)
+    return True

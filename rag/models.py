@@ -1,0 +1,127 @@
+"""The public, plain data types: what retrieval, answering and ingestion return."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the same text stands in another file: `open(path).read()[start:end] == text`."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    outlet: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage: `text` is the source file's text at `[start:end]`, verbatim."""
+
+    id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+    title: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    path: str | None = None
+    also_in: tuple[Location, ...] = ()
+    similarity: float | None = None  # dense cosine to the query, when the dense ranking found it
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every file that carries this passage, this one first."""
+        return (self.source, *(loc.source for loc in self.also_in))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One citation: `quote` is the text of `source` at `[start:end]`, verbatim."""
+
+    source: str
+    quote: str
+    start: int
+    end: int
+    title: str | None = None
+    date: str | None = None
+    outlet: str | None = None
+    path: str | None = None
+    passage: Passage | None = field(default=None, compare=False, repr=False)
+    also_in: tuple[Location, ...] = ()
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("passage")
+        if self.passage is not None:
+            d["passage"] = {"start": self.passage.start, "end": self.passage.end, "text": self.passage.text}
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer whose every sentence ends with `[n]`, `n` indexing `citations` from 1."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    refused: bool
+    passages: list[Passage]
+    standalone_question: str | None = None
+    notice: str | None = None
+    unsupported: tuple[int, ...] = ()
+    mode: str = "extractive"
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "standalone_question": self.standalone_question,
+            "notice": self.notice,
+            "unsupported": list(self.unsupported),
+            "mode": self.mode,
+        }
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did; file names are the `source` names used in citations."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    passages_written: int = 0
+    passages_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; "
+            f"{self.passages_written} passages written, {self.passages_total} in store "
+            f"({self.seconds:.1f}s)"
+        )
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["skipped"] = [{"file": f, "reason": r} for f, r in self.skipped]
+        return d

@@ -1,0 +1,223 @@
+"""Understanding a question: its type, key terms and names, and what a follow-up refers back to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.text import STOPWORDS, fold, stem, terms, words
+
+# Words that frame a question but are not what it is about.
+FRAME_WORDS = frozenset(
+    stem(w)
+    for w in """what which who whom whose when where why how many much did does do is are was were
+    article articles report reported story news text say said mention mentioned describe described
+    according happen happened take took place kind name names list give tell about exactly
+    anything something thing things one ones any""".split()
+)
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how did does do is are was were can could will would "
+    "should has have had and but so in on at for to of the a an tell give list name according".split()
+)
+# Capitalised words that name no one in particular: nationalities and generic bodies.
+NOT_NAMES = frozenset(
+    "vietnamese american americans us u.s united states america party state government country "
+    "asian southeast asian".split()
+)
+# Last words of organisation names: a capitalised run ending so is not a person.
+ORG_WORDS = frozenset(
+    """party committee commission ministry department council agency affairs relations nations
+    states partnership sea conduct convention law airport embassy office association union
+    organisation organization forum bank group house""".split()
+)
+PRONOUNS = frozenset("he him his she her they them their it its there that this those these".split())
+TYPES = ("percent", "number", "date", "person", "place", "say", "reason", "list", "yesno", "other")
+
+_NUMBER_RE = re.compile(
+    r"(?<![\w-])\d[\d.,]*\b|\b(?:three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|trillion|dozens?|half)\b",
+    re.I,
+)
+_DATE_RE = re.compile(
+    r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
+    r"(?:19|20)\d\d|this year|last year|next year|soon|at an early date|past years|recent years|"
+    r"\d+(?:st|nd|rd|th) (?:anniversary|founding)|anniversary)\b",
+    re.I,
+)
+_TITLE_WORDS = frozenset(
+    stem(w)
+    for w in """president secretary minister chairman chairwoman chief head leader administrator
+    advisor adviser envoy ambassador general premier officer director spokesperson spokesman
+    deputy senator official officials diplomat host""".split()
+)
+SPEECH_VERBS = frozenset(
+    stem(w)
+    for w in """said say says stressed affirmed noted emphasised emphasized told highlighted
+    underscored reiterated expressed praised welcomed suggested proposed lauded hailed believed
+    shared conveyed reaffirmed added applauded commended appreciated valued""".split()
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    qtype: str
+    key_terms: tuple[str, ...]
+    entities: tuple[str, ...]
+    numbers: tuple[str, ...]
+    context_terms: tuple[str, ...] = ()
+    context_entities: tuple[str, ...] = field(default=())
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval searches for: the question plus, for a follow-up, the names it refers to."""
+        if not self.context_entities and not self.context_terms:
+            return self.text
+        return " ".join([self.text, *self.context_entities])
+
+    @property
+    def standalone(self) -> str | None:
+        if not self.context_entities:
+            return None
+        return f"{self.text} (about: {', '.join(self.context_entities)})"
+
+
+def question_type(text: str) -> str:
+    q = fold(text).strip()
+    if re.search(r"\bwhat percentage\b|\bby how much\b|\bpercent\b", q):
+        return "percent"
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|amount|percentage|share|value|figure)\b|"
+                 r"\bhow (large|big|long|old|far)\b|\bwhat was the (value|total|size)\b", q):
+        return "number"
+    if re.search(r"^when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
+                 r"\bon what (date|day)\b|\bhow long ago\b|\bwhat dates\b", q):
+        return "date"
+    if re.search(r"^(who|whom|whose)\b|\b(who|whom)\b|\bwhich (official|officials|person|people|leader|"
+                 r"leaders|minister|ministers|politician|diplomat|envoy|senator|senators)\b|"
+                 r"\bwhat (is|was) the name\b", q):
+        return "person"
+    if re.search(r"^where\b|\bwhere\b|\bin which (city|country|place)\b|\bwhich (city|country|place)\b", q):
+        return "place"
+    if re.search(r"^why\b|\bwhat (reason|for)\b", q):
+        return "reason"
+    if re.search(r"\bwhat did .+ (say|tell|stress|affirm|note|emphasi[sz]e|highlight|express|propose|"
+                 r"suggest|call|ask|thank)\b|\baccording to\b|\bwhat was .+ message\b|\bwhat message\b", q):
+        return "say"
+    if re.search(r"\bwhich (fields|areas|sectors|issues|topics|countries|organi[sz]ations|products)\b|"
+                 r"\bwhat (fields|areas|sectors|issues|topics|measures|products)\b|\blist\b", q):
+        return "list"
+    if re.match(r"(is|are|was|were|did|does|do|has|have|had|will|can)\b", q):
+        return "yesno"
+    return "other"
+
+
+def extract_entities(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names (runs of capitalised words, folded) and numbers mentioned in `text`."""
+    tokens = re.findall(r"[^\W_]+(?:[-'’.][^\W_]+)*", text)
+    names: list[str] = []
+    run: list[str] = []
+    for i, tok in enumerate(tokens):
+        lower = fold(tok)
+        capital = tok[:1].isupper() and not tok.isdigit()
+        if capital and not (i == 0 and lower in QUESTION_WORDS) and lower not in QUESTION_WORDS:
+            run.append(tok)
+            continue
+        if run and lower in ("of", "for") and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
+            run.append(tok)
+            continue
+        if run:
+            names.append(" ".join(run))
+        run = []
+    if run:
+        names.append(" ".join(run))
+    folded = []
+    for name in names:
+        f = re.sub(r"['’]s$", "", fold(name).strip())
+        if f in NOT_NAMES:
+            continue
+        f = re.sub(r"^(the|of|for)\s+|\s+(of|for)$", "", f)
+        if f and f not in STOPWORDS and f not in folded:
+            folded.append(f)
+    numbers = tuple(
+        dict.fromkeys(
+            m.group(0).rstrip(".,")
+            for m in re.finditer(r"(?<![\w-])\d[\d.,]*\b", text)
+            if not re.fullmatch(r"(19|20)\d\d", m.group(0))  # a year is context, not a figure
+        )
+    )
+    return tuple(folded), numbers
+
+
+def analyse(text: str, history: Sequence | None = None) -> Question:
+    """Analyse `text`; with earlier turns, a follow-up borrows the names it refers back to."""
+    text = " ".join(text.split())
+    entities, numbers = extract_entities(text)
+    key = tuple(dict.fromkeys(t for t in terms(text) if t not in FRAME_WORDS))
+    qtype = question_type(text)
+    context_terms: tuple[str, ...] = ()
+    context_entities: tuple[str, ...] = ()
+    previous = previous_questions(history)
+    if previous and is_follow_up(text, entities):
+        prev_text = previous[-1]
+        prev_entities, _ = extract_entities(prev_text)
+        kept = [e for e in prev_entities if not (entities and _is_setting(prev_text, e))]
+        context_entities = tuple(e for e in kept if e not in entities)
+        context_terms = tuple(
+            dict.fromkeys(t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key)
+        )
+    return Question(text, qtype, key, entities, numbers, context_terms, context_entities)
+
+
+def previous_questions(history: Sequence | None) -> list[str]:
+    """The user's earlier questions, oldest first, from messages dicts or (question, answer) pairs."""
+    out: list[str] = []
+    for turn in history or ():
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+        elif isinstance(turn, str):
+            out.append(turn)
+    return out
+
+
+def is_follow_up(text: str, entities: Sequence[str]) -> bool:
+    w = words(text)
+    if not w:
+        return False
+    if w[0] in ("and", "also", "then", "so") or re.match(r"(what|how) about\b", fold(text)):
+        return True
+    if any(t in PRONOUNS for t in w):
+        return True
+    return not entities and len([t for t in w if t not in STOPWORDS]) <= 3
+
+
+def _is_setting(question: str, entity: str) -> bool:
+    """True when `entity` follows in/at/on/from/to (a place or time the follow-up may replace)."""
+    return bool(re.search(rf"\b(in|at|on|from|to|during)\s+(the\s+)?{re.escape(entity)}", fold(question)))
+
+
+def has_number(sentence: str) -> bool:
+    return bool(_NUMBER_RE.search(sentence))
+
+
+def has_date(sentence: str) -> bool:
+    return bool(_DATE_RE.search(sentence))
+
+
+def person_names(sentence: str) -> list[str]:
+    """Folded runs of two or more capitalised words, or a title word followed by a name."""
+    out = []
+    for m in re.finditer(r"(?:[A-ZÀ-Ỹ][\w’'-]+\s+){1,5}[A-ZÀ-Ỹ][\w’'-]+", sentence):
+        name = fold(m.group(0))
+        last = re.sub(r"['’]s$", "", name.split()[-1])
+        if last not in ORG_WORDS and not all(stem(w) in _TITLE_WORDS for w in name.split()):
+            out.append(name)
+    return out
+
+
+def is_title(term: str) -> bool:
+    return term in _TITLE_WORDS

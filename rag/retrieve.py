@@ -1,0 +1,153 @@
+"""Hybrid retrieval: dense (Chroma, MiniLM) + lexical (BM25, accent-folded), fused by reciprocal rank.
+
+Syndicated copies are then merged: a passage whose text another file also carries comes back
+once, with every other file listed in `also_in`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.embed import MiniLMEmbedding
+from rag.errors import RagError
+from rag.lexical import LexicalIndex
+from rag.models import Location, Passage
+from rag.store import Record, Store
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some files, outlets or a date range (ISO dates, inclusive)."""
+
+    sources: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise RagError(f"{name}={value!r} is not a date; use YYYY-MM-DD")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.outlets or self.date_from or self.date_to)
+
+    def where(self) -> dict | None:
+        """The same filter as a Chroma `where` clause."""
+        clauses: list[dict] = []
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.outlets:
+            clauses.append({"outlet": {"$in": list(self.outlets)}})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": int(self.date_from.replace("-", ""))}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": int(self.date_to.replace("-", ""))}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, meta: dict) -> bool:
+        if self.sources and meta.get("source") not in self.sources:
+            return False
+        if self.outlets and meta.get("outlet") not in self.outlets:
+            return False
+        d = meta.get("date_int")
+        if self.date_from and (d is None or d < int(self.date_from.replace("-", ""))):
+            return False
+        if self.date_to and (d is None or d > int(self.date_to.replace("-", ""))):
+            return False
+        return True
+
+
+def to_passage(
+    record: Record, score: float, also_in: tuple[Location, ...] = (), similarity: float | None = None
+) -> Passage:
+    m = record.metadata
+    return Passage(
+        id=record.id,
+        source=m["source"],
+        text=record.text,
+        start=int(m["start"]),
+        end=int(m["end"]),
+        score=round(score, 6),
+        title=m.get("title"),
+        date=m.get("date"),
+        outlet=m.get("outlet"),
+        path=m.get("path"),
+        also_in=also_in,
+        similarity=None if similarity is None else round(similarity, 4),
+    )
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval with reciprocal rank fusion and syndicated-copy merging."""
+
+    def __init__(self, store: Store, embedder: MiniLMEmbedding, lexical: LexicalIndex) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.lexical = lexical
+
+    def fused(
+        self, query: str, n: int, filters: Filters | None = None
+    ) -> list[tuple[Record, float, float | None]]:
+        """The `n` best passages by reciprocal rank fusion: (record, fused score, dense cosine)."""
+        filters = filters or Filters()
+        depth = max(3 * n, 20)
+        dense = self.store.query(self.embedder.get_query_embedding(query), depth, filters.where())
+        allowed = None if filters.empty else self.lexical.mask(filters.accepts)
+        lexical = self.lexical.search(query, depth, allowed)
+        scores: dict[str, float] = {}
+        for ranking in (dense, lexical):
+            for rank, (pid, _) in enumerate(ranking):
+                scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        cosine = dict(dense)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        out = []
+        for pid, score in ranked:
+            i = self.lexical.position.get(pid)
+            if i is not None:  # a passage written after the mirror was loaded is skipped
+                out.append((self.lexical.records[i], score, cosine.get(pid)))
+            if len(out) == n:
+                break
+        return out
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        """The `k` best passages, each syndicated text once, its other files in `also_in`."""
+        candidates = self.fused(query, max(2 * k, 10), filters)
+        passages: list[Passage] = []
+        claimed: set[str] = set()
+        for record, score, similarity in candidates:
+            if record.id in claimed:
+                continue
+            copies = [
+                (r, c)
+                for r, c in self.lexical.copies(record.text)
+                if r.metadata["source"] != record.metadata["source"] and r.id not in claimed
+            ]
+            also: list[Location] = []
+            seen_sources = {record.metadata["source"]}
+            for r, _ in copies:
+                claimed.add(r.id)
+                if r.metadata["source"] in seen_sources:
+                    continue
+                seen_sources.add(r.metadata["source"])
+                also.append(
+                    Location(
+                        source=r.metadata["source"],
+                        start=int(r.metadata["start"]),
+                        end=int(r.metadata["end"]),
+                        text=r.text,
+                        outlet=r.metadata.get("outlet"),
+                    )
+                )
+            claimed.add(record.id)
+            passages.append(to_passage(record, score, tuple(also), similarity))
+            if len(passages) == k:
+                break
+        return passages

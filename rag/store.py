@@ -1,0 +1,166 @@
+"""Chroma, and nothing else: the passage collection and a small manifest of ingested files.
+
+The embedded `PersistentClient` under `RAG_STORE_DIR` is the default; with `RAG_CHROMA_HOST` set,
+the same collections live on a Chroma server reached through `HttpClient`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rag.config import Settings
+from rag.errors import RagError
+
+_FILES_SUFFIX = "-files"
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    text: str
+    metadata: dict
+
+
+class Store:
+    """Passages with their embeddings and metadata, plus one manifest row per ingested file."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dimension: int) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        self.settings = settings
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        with self._guard():
+            if settings.chroma_host:
+                self.client = chromadb.HttpClient(
+                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                )
+                self.client.heartbeat()
+            else:
+                settings.store_dir.mkdir(parents=True, exist_ok=True)
+                self.client = chromadb.PersistentClient(
+                    path=str(settings.store_dir), settings=chroma_settings
+                )
+            self.passages = self.client.get_or_create_collection(
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_name, "dimension": dimension},
+                embedding_function=None,
+            )
+            self.files = self.client.get_or_create_collection(
+                settings.collection + _FILES_SUFFIX, embedding_function=None
+            )
+        stored = (self.passages.metadata or {}).get("embedder")
+        if stored and stored != embedder_name:
+            raise RagError(
+                f"collection {settings.collection!r} was built with the embedder {stored!r}, not "
+                f"{embedder_name!r}; set RAG_COLLECTION to a new name and run `rag ingest`"
+            )
+        self.embedder_name = embedder_name
+        self._batch = max(1, min(1000, self.client.get_max_batch_size()))
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn a lost connection to a Chroma server into one clear line."""
+        try:
+            yield
+        except RagError:
+            raise
+        except Exception as exc:  # chromadb raises many types for a server that is down
+            if self.settings.chroma_host and _is_connection_error(exc):
+                raise RagError(
+                    f"cannot reach the Chroma server at http://{self.settings.chroma_host}:"
+                    f"{self.settings.chroma_port}; start it (`chroma run --path vectorstore "
+                    "--host 127.0.0.1 --port 8000`) or unset RAG_CHROMA_HOST"
+                ) from None
+            raise
+
+    # --- the file manifest -------------------------------------------------------------
+
+    def file_records(self) -> dict[str, dict]:
+        """source name -> manifest metadata (file hash, path, title, date, outlet, passages)."""
+        with self._guard():
+            got = self.files.get(include=["metadatas"])
+        return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
+
+    def put_file(self, source: str, metadata: dict) -> None:
+        with self._guard():
+            self.files.upsert(ids=[source], embeddings=[[0.0]], metadatas=[metadata])
+
+    def delete_file(self, source: str) -> None:
+        with self._guard():
+            self.delete_passages(self.passage_ids(source))
+            self.files.delete(ids=[source])
+
+    # --- passages --------------------------------------------------------------------
+
+    def passage_ids(self, source: str) -> list[str]:
+        with self._guard():
+            return list(self.passages.get(where={"source": source}, include=[])["ids"])
+
+    def add_passages(
+        self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: list[list[float]]
+    ) -> None:
+        with self._guard():
+            for i in range(0, len(ids), self._batch):
+                j = i + self._batch
+                self.passages.upsert(
+                    ids=ids[i:j], documents=texts[i:j], metadatas=metadatas[i:j], embeddings=embeddings[i:j]
+                )
+
+    def delete_passages(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        with self._guard():
+            for i in range(0, len(ids), self._batch):
+                self.passages.delete(ids=ids[i : i + self._batch])
+
+    def embeddings_by_hash(self, hashes: list[str]) -> dict[str, list[float]]:
+        """Stored embeddings of passages whose text hash is in `hashes`: identical text is not re-embedded."""
+        found: dict[str, list[float]] = {}
+        with self._guard():
+            for i in range(0, len(hashes), 500):
+                got = self.passages.get(
+                    where={"content_hash": {"$in": hashes[i : i + 500]}},
+                    include=["metadatas", "embeddings"],
+                )
+                for meta, emb in zip(got["metadatas"], got["embeddings"], strict=True):
+                    found[meta["content_hash"]] = [float(x) for x in emb]
+        return found
+
+    def query(self, embedding: list[float], n: int, where: dict | None) -> list[tuple[str, float]]:
+        """Nearest passages as (id, cosine similarity), best first."""
+        with self._guard():
+            count = self.passages.count()
+            if count == 0:
+                return []
+            got = self.passages.query(
+                query_embeddings=[embedding], n_results=min(n, count), where=where, include=["distances"]
+            )
+        return [(i, 1.0 - d) for i, d in zip(got["ids"][0], got["distances"][0], strict=True)]
+
+    def all_passages(self) -> list[Record]:
+        """Every passage's id, text and metadata (for the lexical index), read in pages."""
+        out: list[Record] = []
+        with self._guard():
+            total = self.passages.count()
+            for offset in range(0, total, 5000):
+                got = self.passages.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+                out.extend(
+                    Record(i, t, dict(m))
+                    for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                )
+        return out
+
+    def count(self) -> int:
+        with self._guard():
+            return self.passages.count()
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(
+        word in text
+        for word in ("connect", "connection", "refused", "timeout", "timed out", "unreachable", "resolve")
+    )
