@@ -19,6 +19,7 @@ from rag.documents import is_heading
 from rag.lexical import LexicalIndex
 from rag.models import Answer, Citation, Passage
 from rag.question import (
+    NAME_ALIASES,
     SPEECH_VERBS,
     Question,
     has_date,
@@ -26,7 +27,7 @@ from rag.question import (
     is_title,
     person_names,
 )
-from rag.text import fold, terms
+from rag.text import fold, terms, words
 
 _DAY_OF_MONTH = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
@@ -35,6 +36,11 @@ _DAY_OF_MONTH = re.compile(
 )
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 MAX_SENTENCES = 3
+# Question types whose answer must hold a specific kind of thing (a figure, a date, a name).
+TYPED = ("percent", "number", "date", "person")
+MIN_COVERAGE = 0.25  # share of the question's key-term weight a sentence must carry
+UNKNOWN_SHARE = 0.4  # refuse when this much of the question is words the articles never use
+EXTRA_SCORE = 0.7  # a further sentence must score this share of the best one
 
 
 class Answerer(Protocol):
@@ -81,6 +87,7 @@ class Scored:
     coverage: float
     covered: frozenset[str]
     fits_type: bool
+    in_passage: frozenset[str] = frozenset()  # key terms found anywhere in the sentence's passage
 
 
 class ExtractiveAnswerer:
@@ -97,27 +104,39 @@ class ExtractiveAnswerer:
         yield answer
 
     def answer(self, question: Question, passages: list[Passage]) -> Answer:
+        picked, reason = self.decide(question, passages)
+        if not picked:
+            shown = reason if reason.startswith("no mention") else None
+            return refusal(question, passages, self.name, shown)
+        return compose(question, [c.sentence for c in picked], passages, self.lexical, self.name)
+
+    def decide(self, question: Question, passages: list[Passage]) -> tuple[list[Scored], str]:
+        """The sentences that answer `question`, in reading order, or none and the reason why."""
         if not passages:
-            return refusal(question, passages, self.name)
+            return [], "no passages"
         missing = self._missing_names(question, passages)
         if missing:
-            return refusal(question, passages, self.name, f"no mention of {', '.join(missing)}")
-        best_similarity = max((p.similarity or 0.0) for p in passages)
-        if self._unknown_share(question) > 0.5 and best_similarity < 0.5:
-            return refusal(question, passages, self.name)
+            return [], f"no mention of {', '.join(missing)}"
+        if self._unknown_share(question) >= UNKNOWN_SHARE:
+            return [], "the question's key words occur nowhere in the articles"
         scored = self._score(question, passages)
-        if not scored:
-            return refusal(question, passages, self.name)
-        best = scored[0]
-        if not self._answers(question, best):
-            return refusal(question, passages, self.name)
+        rarest = self._rarest(question)
+        answering = [c for c in scored if self._answers(question, c, rarest)]
+        if not answering:
+            return [], "no sentence holds what is asked"
+        picked = self._pick(question, answering)
+        # Keep the article's own order when sentences come from one passage.
+        picked.sort(key=lambda c: (c.sentence.rank, c.sentence.start))
+        return picked, ""
+
+    def _pick(self, question: Question, answering: list[Scored]) -> list[Scored]:
+        """The best sentence, plus up to two that add asked-for facts (not syndicated repeats)."""
+        best = answering[0]
         picked = [best]
         covered = set(best.covered)
-        for cand in scored[1:]:
-            if len(picked) == MAX_SENTENCES:
+        for cand in answering[1:]:
+            if len(picked) == MAX_SENTENCES or cand.score < EXTRA_SCORE * best.score:
                 break
-            if cand.score < 0.7 * best.score or not self._answers(question, cand):
-                continue
             if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
                 continue
             new_terms = cand.covered - covered
@@ -125,79 +144,100 @@ class ExtractiveAnswerer:
                 continue
             picked.append(cand)
             covered |= cand.covered
-        # Keep the article's own order when sentences come from one passage.
-        picked.sort(key=lambda c: (c.sentence.rank, c.sentence.start))
-        return compose(question, [c.sentence for c in picked], passages, self.lexical, self.name)
+        return picked
 
     # --- scoring ---------------------------------------------------------------------
 
     def _weights(self, question: Question) -> dict[str, float]:
-        """Key terms weighted by rarity; words the corpus never uses (paraphrases) can't be matched."""
-        weights = {t: self.lexical.idf(t) for t in question.key_terms if self.lexical.df.get(t)}
+        """Key terms weighted by rarity; a term the corpus never uses counts via its synonyms."""
+        df, idf = self.lexical.df, self.lexical.idf
+        weights: dict[str, float] = {}
+        for t in question.key_terms:
+            if df.get(t):
+                weights[t] = idf(t)
+                continue
+            alts = [idf(a) for a in question.alternatives.get(t, ()) if df.get(a)]
+            if alts:
+                weights[t] = min(alts)
         for t in question.context_terms:
-            if self.lexical.df.get(t):
-                weights.setdefault(t, 0.5 * self.lexical.idf(t))
+            if df.get(t):
+                weights.setdefault(t, 0.5 * idf(t))
         return weights
 
     def _unknown_share(self, question: Question) -> float:
-        """Share of the question's key-term weight made of words no passage contains."""
+        """Share of the question's key-term weight made of words the articles never use."""
         all_w = {t: self.lexical.idf(t) for t in question.key_terms}
         total = sum(all_w.values())
-        return sum(w for t, w in all_w.items() if not self.lexical.df.get(t)) / total if total else 0.0
+        known = self._weights(question)
+        return sum(w for t, w in all_w.items() if t not in known) / total if total else 0.0
+
+    @staticmethod
+    def _matched(question: Question, weights: dict[str, float], own: set[str]) -> frozenset[str]:
+        """Key terms a sentence carries, itself or as one of the term's synonyms."""
+        alts = question.alternatives
+        return frozenset(t for t in weights if t in own or (alts.get(t, frozenset()) & own))
 
     def _score(self, question: Question, passages: list[Passage]) -> list[Scored]:
+        """Every sentence of the passages, scored by how well it answers, best first."""
         weights = self._weights(question)
         total = sum(weights.values()) or 1.0
         q_names = set(question.entities) | set(question.context_entities)
         out: list[Scored] = []
         for rank, passage in enumerate(passages):
             sents = sentences_of(passage, rank)
+            in_passage = self._matched(question, weights, set(terms(passage.text)))
             for i, sent in enumerate(sents):
                 if is_heading(sent.text) or len(sent.text.split()) < 5:
                     continue
                 own = set(terms(sent.text))
+                # The subject is often named in the sentence before ("He stressed ...").
                 context = set(terms(sents[i - 1].text)) if i > 0 else set()
-                covered = frozenset(t for t in weights if t in own)
+                covered = self._matched(question, weights, own)
                 coverage = sum(weights[t] for t in covered) / total
-                from_context = sum(weights[t] for t in weights if t in context and t not in own) / total
+                before = self._matched(question, weights, context) - covered
+                from_context = sum(weights[t] for t in before) / total
                 fits = _fits_type(question, sent.text, own, q_names)
-                score = coverage + 0.4 * from_context + 0.08 / (1 + rank) + 0.3 * (passage.similarity or 0.0)
-                score += 0.3 if fits else (-0.15 if question.qtype in ("percent", "number", "date", "person") else 0.0)
+                score = coverage + 0.4 * from_context + 0.08 / (1 + rank)
+                score += 0.3 * (passage.similarity or 0.0)
+                score += 0.3 if fits else (-0.15 if question.qtype in TYPED else 0.0)
                 if question.qtype == "list":
                     score += 0.03 * min(sent.text.count(","), 5)
-                out.append(Scored(sent, score, coverage + 0.4 * from_context, covered, fits))
+                out.append(
+                    Scored(sent, score, coverage + 0.4 * from_context, covered, fits, in_passage)
+                )
         out.sort(key=lambda s: -s.score)
         return out
 
-    def _answers(self, question: Question, cand: Scored) -> bool:
+    def _answers(self, question: Question, cand: Scored, rarest: str | None) -> bool:
         """Does this sentence answer, rather than resemble, the question?"""
-        if question.qtype in ("percent", "number", "date", "person") and not cand.fits_type:
+        if question.qtype in TYPED and not cand.fits_type:
             return False
-        if cand.coverage < 0.25:
+        if cand.coverage < MIN_COVERAGE:
             return False
+        # The question's most specific word (not a name) must be in the sentence or its passage.
+        if rarest and rarest not in cand.covered and cand.coverage < 0.6:
+            return rarest in cand.in_passage
+        return True
+
+    def _rarest(self, question: Question) -> str | None:
+        """The question's rarest known key term that is not part of a name."""
         name_terms = {t for e in question.entities for t in terms(e)}
         weights = {t: w for t, w in self._weights(question).items() if t not in name_terms}
-        if weights:
-            rarest = max(weights, key=weights.get)
-            known = self.lexical.df.get(rarest, 0) > 0
-            context_terms = set(terms(cand.sentence.passage.text))
-            if known and rarest not in cand.covered and rarest not in context_terms and cand.coverage < 0.6:
-                return False
-        return True
+        return max(weights, key=weights.get) if weights else None
 
     def _missing_names(self, question: Question, passages: list[Passage]) -> list[str]:
         """Names and numbers of the question found in none of the passages (or their copies)."""
-        haystack = " " + " ".join(
-            fold(t) for p in passages for t in (p.text, *(loc.text for loc in p.also_in))
-        ) + " "
-        haystack = re.sub(r"[^\w.,]+", " ", haystack)
+        texts = [t for p in passages for t in (p.text, *(loc.text for loc in p.also_in))]
+        # Compare word tokens, so "Hà Nội"/"Hanoi" and "United States"/"US" count as the same.
+        haystack = {w for t in texts for w in words(t)}
         missing = []
         for name in question.entities:
-            parts = [w for w in re.findall(r"\w+", name) if len(w) > 2 or w.isupper()]
-            if parts and not all(re.search(rf"\b{re.escape(w)}\b", haystack) for w in parts):
+            parts = [w for w in words(NAME_ALIASES.get(name, name)) if len(w) > 2 or w == "us"]
+            if parts and not all(w in haystack for w in parts):
                 missing.append(name)
+        flat = re.sub(r"[^\w.,]+", " ", " " + " ".join(fold(t) for t in texts) + " ")
         for number in question.numbers:
-            if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", haystack):
+            if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", flat):
                 missing.append(number)
         return missing
 

