@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run ingest test lint bench clean
+.PHONY: help install run ingest browser test lint bench clean
 
 help:
 	@echo "make run    set up, ingest data/articles (only what changed), open the web UI"
@@ -44,7 +44,11 @@ ingest: install
 run: ingest
 	$(PY) app.py
 
-test: install
+# Debian's Chromium for the browser test (Playwright drives it; it never downloads a browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(PY) -m pytest
 
 lint: install

@@ -19,6 +19,7 @@ from rag.documents import is_heading
 from rag.lexical import LexicalIndex
 from rag.models import Answer, Citation, Passage
 from rag.question import (
+    LIGHT_VERBS,
     NAME_ALIASES,
     SPEECH_VERBS,
     Question,
@@ -34,13 +35,21 @@ _DAY_OF_MONTH = re.compile(
     r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
 )
+_DATE_WORD = re.compile(
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 MAX_SENTENCES = 3
 # Question types whose answer must hold a specific kind of thing (a figure, a date, a name).
 TYPED = ("percent", "number", "date", "person")
 MIN_COVERAGE = 0.25  # share of the question's key-term weight a sentence must carry
+MIN_FOCUS = 0.3  # ... and share of what is asked (its words other than names)
 UNKNOWN_SHARE = 0.4  # refuse when this much of the question is words the articles never use
-EXTRA_SCORE = 0.7  # a further sentence must score this share of the best one
+FOCUS_SHARE = 0.65  # coverage weight of what is asked, against who it is about
+SYNONYM_CREDIT = 0.8  # a paraphrase matches a little less surely than the word itself
+EXTRA_SCORE = 0.7
+LIGHT_WEIGHT = 0.4  # "hold talks", "make efforts": verbs that say little on their own  # a further sentence must score this share of the best one
 
 
 class Answerer(Protocol):
@@ -88,6 +97,7 @@ class Scored:
     covered: frozenset[str]
     fits_type: bool
     in_passage: frozenset[str] = frozenset()  # key terms found anywhere in the sentence's passage
+    focus: float = 1.0  # share of the question's non-name key-term weight the sentence holds
 
 
 class ExtractiveAnswerer:
@@ -154,7 +164,7 @@ class ExtractiveAnswerer:
         weights: dict[str, float] = {}
         for t in question.key_terms:
             if df.get(t):
-                weights[t] = idf(t)
+                weights[t] = idf(t) * (LIGHT_WEIGHT if t in LIGHT_VERBS else 1.0)
                 continue
             alts = [idf(a) for a in question.alternatives.get(t, ()) if df.get(a)]
             if alts:
@@ -163,6 +173,11 @@ class ExtractiveAnswerer:
             if df.get(t):
                 weights.setdefault(t, 0.5 * idf(t))
         return weights
+
+    @property
+    def _max_idf(self) -> float:
+        """The weight of a word the corpus never uses: the most specific a term can be."""
+        return self.lexical.idf("\x00")
 
     def _unknown_share(self, question: Question) -> float:
         """Share of the question's key-term weight made of words the articles never use."""
@@ -180,39 +195,77 @@ class ExtractiveAnswerer:
     def _score(self, question: Question, passages: list[Passage]) -> list[Scored]:
         """Every sentence of the passages, scored by how well it answers, best first."""
         weights = self._weights(question)
-        total = sum(weights.values()) or 1.0
+        names = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
         q_names = set(question.entities) | set(question.context_entities)
         out: list[Scored] = []
         for rank, passage in enumerate(passages):
             sents = sentences_of(passage, rank)
-            in_passage = self._matched(question, weights, set(terms(passage.text)))
+            passage_terms = set(terms(passage.text))
+            in_passage = self._matched(question, weights, passage_terms)
             for i, sent in enumerate(sents):
                 if is_heading(sent.text) or len(sent.text.split()) < 5:
                     continue
                 own = set(terms(sent.text))
                 # The subject is often named in the sentence before ("He stressed ...").
-                context = set(terms(sents[i - 1].text)) if i > 0 else set()
+                before = set(terms(sents[i - 1].text)) if i > 0 else set()
+                coverage, focus = self._coverage(question, weights, names, own, before, passage_terms)
                 covered = self._matched(question, weights, own)
-                coverage = sum(weights[t] for t in covered) / total
-                before = self._matched(question, weights, context) - covered
-                from_context = sum(weights[t] for t in before) / total
                 fits = _fits_type(question, sent.text, own, q_names)
-                score = coverage + 0.4 * from_context + 0.08 / (1 + rank)
-                score += 0.3 * (passage.similarity or 0.0)
+                score = coverage + 0.08 / (1 + rank) + 0.3 * (passage.similarity or 0.0)
                 score += 0.3 if fits else (-0.15 if question.qtype in TYPED else 0.0)
                 if question.qtype == "list":
                     score += 0.03 * min(sent.text.count(","), 5)
-                out.append(
-                    Scored(sent, score, coverage + 0.4 * from_context, covered, fits, in_passage)
-                )
+                out.append(Scored(sent, score, coverage, covered, fits, in_passage, focus))
         out.sort(key=lambda s: -s.score)
         return out
+
+    def _coverage(
+        self,
+        question: Question,
+        weights: dict[str, float],
+        names: set[str],
+        own: set[str],
+        before: set[str],
+        passage_terms: set[str],
+    ) -> tuple[float, float]:
+        """How much of the question a sentence covers, and how much of its focus words, 0..1.
+
+        What is asked about (the focus words) must be in the sentence itself; who it is about
+        (the names) may be named in the sentence before or elsewhere in the passage, as
+        articles say "He stressed ..." once the subject is introduced.
+        """
+        focus = {t: w for t, w in weights.items() if t not in names}
+        named = {t: w for t, w in weights.items() if t in names}
+        focus_cov = self._credit(question, focus, own) / (sum(focus.values()) or 1.0)
+        name_cov = max(
+            self._credit(question, named, own),
+            self._credit(question, named, own | before) * 0.85,
+            self._credit(question, named, own | passage_terms) * 0.6,
+        ) / (sum(named.values()) or 1.0)
+        if not focus:
+            return name_cov, 1.0
+        if not named:
+            return focus_cov, focus_cov
+        # A focus of one common word ("hold", "meet") is thin evidence: let the names weigh more.
+        share = FOCUS_SHARE * min(1.0, sum(focus.values()) / self._max_idf)
+        return share * focus_cov + (1 - share) * name_cov, focus_cov
+
+    @staticmethod
+    def _credit(question: Question, weights: dict[str, float], own: set[str]) -> float:
+        """Weight of the terms `own` holds; a synonym counts a little less than the word itself."""
+        total = 0.0
+        for t, w in weights.items():
+            if t in own:
+                total += w
+            elif question.alternatives.get(t, frozenset()) & own:
+                total += SYNONYM_CREDIT * w
+        return total
 
     def _answers(self, question: Question, cand: Scored, rarest: str | None) -> bool:
         """Does this sentence answer, rather than resemble, the question?"""
         if question.qtype in TYPED and not cand.fits_type:
             return False
-        if cand.coverage < MIN_COVERAGE:
+        if cand.coverage < MIN_COVERAGE or cand.focus < MIN_FOCUS:
             return False
         # The question's most specific word (not a name) must be in the sentence or its passage.
         if rarest and rarest not in cand.covered and cand.coverage < 0.6:
@@ -222,14 +275,18 @@ class ExtractiveAnswerer:
     def _rarest(self, question: Question) -> str | None:
         """The question's rarest known key term that is not part of a name."""
         name_terms = {t for e in question.entities for t in terms(e)}
-        weights = {t: w for t, w in self._weights(question).items() if t not in name_terms}
+        weights = {
+            t: w
+            for t, w in self._weights(question).items()
+            if t in question.key_terms and t not in name_terms
+        }
         return max(weights, key=weights.get) if weights else None
 
     def _missing_names(self, question: Question, passages: list[Passage]) -> list[str]:
         """Names and numbers of the question found in none of the passages (or their copies)."""
         texts = [t for p in passages for t in (p.text, *(loc.text for loc in p.also_in))]
         # Compare word tokens, so "Hà Nội"/"Hanoi" and "United States"/"US" count as the same.
-        haystack = {w for t in texts for w in words(t)}
+        haystack = {w.split("'")[0] for t in texts for w in words(t)}  # possessives too
         missing = []
         for name in question.entities:
             parts = [w for w in words(NAME_ALIASES.get(name, name)) if len(w) > 2 or w == "us"]
@@ -263,7 +320,12 @@ def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: 
         names = [n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)]
         return bool(names) or any(is_title(t) for t in own_terms)
     if qtype == "place":
-        return bool(re.search(r"\b(?:in|at|to)\s+(?:the\s+)?[A-ZÀ-Ỹ]", sentence))
+        # "in Hanoi", "at the White House": a named place the question does not already name.
+        for m in re.finditer(r"\b(?:in|at)\s+(?:the\s+)?([A-ZÀ-Ỹ][\w’'-]*(?:\s+[A-ZÀ-Ỹ][\w’'-]*)*)", sentence):
+            place = fold(m.group(1))
+            if not _DATE_WORD.match(place) and not any(place in q or q in place for q in q_names):
+                return True
+        return False
     if qtype == "say":
         return bool(own_terms & SPEECH_VERBS)
     return True

@@ -127,6 +127,58 @@ def stats(as_json: bool) -> None:
             click.echo(f"{key:>10}: {value}")
 
 
+@main.command(name="eval")
+@click.option("--gold", type=click.Path(path_type=Path), default=Path("eval/gold.jsonl"), show_default=True)
+@click.option("--conversations", type=click.Path(path_type=Path), default=Path("eval/conversations.jsonl"),
+              show_default=True)
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None, help="Passages per question (default: RAG_TOP_K).")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=Path("eval/reports/latest"),
+              show_default=True, help="Folder for report.json, report.html and ragas.jsonl.")
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Also score the naive llama-index retriever on the same files.")
+@click.option("--check", is_flag=True, help="Exit 1 when a quality threshold fails.")
+@_fail_cleanly
+def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, baseline: bool, check: bool) -> None:
+    """Score the chatbot on the gold set: retrieval, answers, citations, refusals, latency."""
+    from tqdm import tqdm
+
+    from rag.eval.report import summary, write
+    from rag.eval.runner import load_items, run
+
+    items = load_items(gold, conversations if conversations.exists() or conversations != Path(
+        "eval/conversations.jsonl") else None)
+    bot = _assistant()
+    bar = tqdm(total=len(items), unit="q", desc="eval", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int, item_id: str) -> None:
+        bar.update(1)
+        bar.set_postfix_str(item_id)
+
+    report = run(bot, items, k=top_k, baseline=baseline, progress=progress)
+    bar.close()
+    paths = write(report, report_dir)
+    click.echo(summary(report))
+    click.echo(f"\nreport: {paths['html']}  ({paths['json'].name}, {paths['ragas'].name})")
+    if check:
+        if report["check"]:
+            for failure in report["check"]:
+                click.echo(f"check failed: {failure}", err=True)
+            sys.exit(1)
+        click.echo("check passed")
+
+
+@main.command()
+@_fail_cleanly
+def serve() -> None:
+    """Open the web UI on RAG_HOST:RAG_PORT (default 127.0.0.1:7860)."""
+    import runpy
+
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    if not app.exists():
+        raise RagError(f"{app} not found; run `rag serve` from a checkout of the project")
+    runpy.run_path(str(app), run_name="__main__")
+
+
 def format_answer(answer) -> str:
     """The answer, then each citation: source, offsets, the quote, and other files carrying it."""
     lines = [answer.text]

@@ -39,6 +39,18 @@ SYNONYMS = {
     "ask": "suggest request urge call", "asked": "suggested requested urged called",
     "challenges": "issues threats", "greetings": "regards wishes", "regard": "consider view",
 }
+# Irregular verbs: stemming leaves "held" and "hold" apart.
+IRREGULAR = {
+    "hold": "held", "meet": "met", "speak": "spoke spoken", "take": "took taken", "give": "gave given",
+    "tell": "told", "say": "said", "make": "made", "leave": "left", "go": "went gone",
+    "come": "came", "begin": "began begun", "send": "sent", "see": "saw seen", "find": "found",
+    "bring": "brought", "buy": "bought", "sell": "sold", "win": "won", "lead": "led", "pay": "paid",
+    "grow": "grew grown", "rise": "rose risen", "fall": "fell fallen", "write": "wrote written",
+    "think": "thought", "seek": "sought", "build": "built", "spend": "spent", "keep": "kept",
+}
+_BASE_FORM = {form: base for base, forms in IRREGULAR.items() for form in forms.split()}
+# Verbs that say little on their own ("hold talks", "make efforts"): weighed lightly.
+LIGHT_VERBS = frozenset(stem(w) for w in "hold held have make made take took give gave get got go went put set keep kept".split())
 # A few well-known metonyms for names (an institution called by its building or city).
 NAME_ALIASES = {"pentagon": "defense", "premier": "prime minister"}
 QUESTION_WORDS = frozenset(
@@ -201,8 +213,12 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
         prev_entities, _ = extract_entities(prev_text)
         kept = [e for e in prev_entities if not (entities and _is_setting(prev_text, e))]
         context_entities = tuple(e for e in kept if e not in entities)
+        # A place or time the follow-up replaces ("and in New York?") is no longer context.
+        replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
         context_terms = tuple(
-            dict.fromkeys(t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key)
+            dict.fromkeys(
+                t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key and t not in replaced
+            )
         )
     return Question(
         text, qtype, key, entities, numbers, context_terms, context_entities, alternatives(text)
@@ -210,11 +226,15 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
 
 
 def alternatives(text: str) -> dict[str, frozenset[str]]:
-    """Stemmed key term -> stemmed paraphrases the articles may use instead (from `SYNONYMS`)."""
+    """Stemmed key term -> stemmed forms the articles may use instead: other tenses, synonyms."""
     out: dict[str, frozenset[str]] = {}
     for w in words(text):
-        if w in SYNONYMS:
-            out[stem(w)] = out.get(stem(w), frozenset()) | frozenset(terms(SYNONYMS[w]))
+        base = _BASE_FORM.get(w, w)
+        forms = {base, *IRREGULAR.get(base, "").split()} - {w}
+        phrases = [*forms, SYNONYMS.get(w, ""), SYNONYMS.get(base, "")]
+        alts = frozenset(t for phrase in phrases for t in terms(phrase)) - {stem(w)}
+        if alts:
+            out[stem(w)] = out.get(stem(w), frozenset()) | alts
     return out
 
 

@@ -1,0 +1,155 @@
+"""Stored passages are exact slices of their files; boilerplate stays out; metadata is read, never invented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import A000, A001, A002, A003, A004, file_text
+
+BOILERPLATE = [
+    "There were 369 press releases",
+    "press releases posted in the last 24 hours",
+    "Mời quý độc giả theo dõi VOV.VN trên",
+    "__Photo: VNA |",
+    "Bui Thanh Son (right) and US Secretary of State",  # the rest of that caption line
+    "date 2023-04-15",
+    "date 2023-07-03",
+    "— VNS",
+    "Source: VNA",
+    "(VLLF)",
+    "VOV.VN -",
+]
+
+
+def _records(bot):
+    records = bot.store.all_passages()
+    assert records, "the store holds no passages"
+    return records
+
+
+def test_every_stored_passage_equals_its_file_slice(demo_bot):
+    records = _records(demo_bot)
+    for r in records:
+        meta = r.metadata
+        text = Path(meta["path"]).read_text(encoding="utf-8")
+        assert text[meta["start"] : meta["end"]] == r.text, r.id
+        assert r.text.strip() == r.text and r.text, f"{r.id}: passage has surrounding whitespace or is empty"
+
+
+def test_every_demo_file_has_passages(demo_bot):
+    sources = {r.metadata["source"] for r in _records(demo_bot)}
+    assert sources == {A000, A001, A002, A003, A004}
+
+
+def test_passages_of_a_file_do_not_overlap(demo_bot):
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for r in _records(demo_bot):
+        by_source.setdefault(r.metadata["source"], []).append((r.metadata["start"], r.metadata["end"]))
+    for source, spans in by_source.items():
+        spans.sort()
+        for (_, e1), (s2, _) in zip(spans, spans[1:]):
+            assert e1 <= s2, f"{source}: overlapping passages"
+
+
+@pytest.mark.parametrize("snippet", BOILERPLATE)
+def test_boilerplate_is_in_no_passage(demo_bot, snippet):
+    hits = [r.id for r in _records(demo_bot) if snippet in r.text]
+    assert not hits, f"boilerplate {snippet!r} indexed in {hits}"
+
+
+def test_boilerplate_is_still_in_the_file(demo_dir):
+    # Boilerplate is left out of passages, never deleted from the file: offsets stay valid.
+    assert "There were 369 press releases" in file_text(demo_dir / A000)
+    assert "__Photo: VNA |" in file_text(demo_dir / A003)
+
+
+def test_article_prose_next_to_boilerplate_is_kept(demo_bot):
+    texts = "\n".join(r.text for r in _records(demo_bot))
+    assert "General Secretary of the Communist Party of Việt Nam Nguyễn Phú Trọng on Saturday" in texts
+    assert "Blinken’s role in promoting the bilateral ties" in texts
+    assert "The two sides also compared notes on regional and international issues of shared concern." in texts
+
+
+@pytest.mark.parametrize(
+    "source, field, expected",
+    [
+        (A000, "date", "2023-04-15"),
+        (A000, "outlet", "VNS"),
+        (A004, "date", "2023-07-03"),
+        (A004, "outlet", "VNS"),
+        (A001, "title", "US pledges to step up all-around cooperation with Vietnam"),
+        (A001, "outlet", "VOV"),
+        (A002, "outlet", "VNA"),
+        (A003, "outlet", "VLLF"),
+    ],
+)
+def test_article_metadata_is_read_from_the_text(demo_bot, source, field, expected):
+    rows = {row["source"]: row for row in demo_bot.articles()}
+    assert rows[source][field] == expected
+    for r in _records(demo_bot):
+        if r.metadata["source"] == source:
+            assert r.metadata.get(field) == expected, r.id
+
+
+@pytest.mark.parametrize("source", [A001, A002, A003])
+def test_file_without_a_dated_line_gets_no_date(demo_bot, source):
+    # 001-003 say "April 15" without a year: a date must never be invented.
+    rows = {row["source"]: row for row in demo_bot.articles()}
+    assert rows[source]["date"] is None
+    for r in _records(demo_bot):
+        if r.metadata["source"] == source:
+            assert "date" not in r.metadata and "date_int" not in r.metadata, r.id
+
+
+def test_title_line_is_not_repeated_as_prose(demo_bot):
+    # The headline of 001 is metadata; the passages start with the article's first sentence.
+    first = min(
+        (r for r in _records(demo_bot) if r.metadata["source"] == A001), key=lambda r: r.metadata["start"]
+    )
+    assert first.text.startswith("US Secretary of State Antony Blinken has emphasized")
+
+
+CRLF = (
+    "Port traffic rises in Hải Phòng\r\n\r\n"
+    "Container throughput at Hải Phòng port rose 9 percent in May, the port authority said.\r\n"
+    "Lạch Huyện terminal handled most of the growth.\r\n"
+    "Shipping lines added two weekly services to Busan.\r\n"
+)
+BOM = "\ufeff" + (
+    "Tea growers in Thái Nguyên\n\n"
+    "Tea growers in Thái Nguyên earned more from green tea this year, the cooperative said.\n"
+    "Prices for the first harvest reached 300,000 đồng per kilogram.\n"
+)
+MIXED = "Ferry line\r\rThe ferry to Cô Tô island now runs twice a day.\rTickets cost 250,000 đồng.\n"
+
+
+def test_crlf_bom_and_cr_files_keep_exact_offsets(make_bot):
+    bot, data = make_bot(
+        {"crlf.txt": CRLF.encode("utf-8"), "bom.txt": BOM.encode("utf-8"), "cr.txt": MIXED.encode("utf-8")}
+    )
+    report = bot.ingest()
+    assert sorted(report.added) == ["bom.txt", "cr.txt", "crlf.txt"], report.skipped
+    records = bot.store.all_passages()
+    assert {r.metadata["source"] for r in records} == {"bom.txt", "cr.txt", "crlf.txt"}
+    for r in records:
+        text = file_text(r.metadata["path"])
+        assert text[r.metadata["start"] : r.metadata["end"]] == r.text, r.id
+        assert "\r" not in r.text
+
+
+def test_crlf_file_passages_are_retrievable_and_verbatim(make_bot):
+    bot, data = make_bot({"crlf.txt": CRLF.encode("utf-8")})
+    bot.ingest()
+    hits = bot.retrieve("Lạch Huyện terminal growth", k=3)
+    assert hits and hits[0].source == "crlf.txt"
+    for p in hits:
+        assert file_text(p.path)[p.start : p.end] == p.text
+
+
+def test_bom_is_not_part_of_the_title(make_bot):
+    bot, _ = make_bot({"bom.txt": BOM.encode("utf-8")})
+    bot.ingest()
+    (row,) = bot.articles()
+    assert row["title"] == "Tea growers in Thái Nguyên"
