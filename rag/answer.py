@@ -45,6 +45,7 @@ MAX_SENTENCES = 3
 TYPED = ("percent", "number", "date", "person")
 MIN_COVERAGE = 0.25  # share of the question's key-term weight a sentence must carry
 MIN_FOCUS = 0.3  # ... and share of what is asked (its words other than names)
+THIN_FOCUS = 0.5  # a focus lighter than half the rarest word's weight is not insisted on
 UNKNOWN_SHARE = 0.4  # refuse when this much of the question is words the articles never use
 FOCUS_SHARE = 0.65  # coverage weight of what is asked, against who it is about
 SYNONYM_CREDIT = 0.8  # a paraphrase matches a little less surely than the word itself
@@ -195,7 +196,15 @@ class ExtractiveAnswerer:
     def _score(self, question: Question, passages: list[Passage]) -> list[Scored]:
         """Every sentence of the passages, scored by how well it answers, best first."""
         weights = self._weights(question)
-        names = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
+        # Names say who the question is about; a place it is set in ("in New York") is part
+        # of what it asks, so it must be in the sentence itself.
+        settings = [e for e in question.entities if _is_setting(question.text, e)]
+        names = {
+            t
+            for e in (*question.entities, *question.context_entities)
+            if e not in settings
+            for t in terms(e)
+        } - {t for e in settings for t in terms(e)}
         q_names = set(question.entities) | set(question.context_entities)
         out: list[Scored] = []
         for rank, passage in enumerate(passages):
@@ -246,9 +255,12 @@ class ExtractiveAnswerer:
             return name_cov, 1.0
         if not named:
             return focus_cov, focus_cov
-        # A focus of one common word ("hold", "meet") is thin evidence: let the names weigh more.
-        share = FOCUS_SHARE * min(1.0, sum(focus.values()) / self._max_idf)
-        return share * focus_cov + (1 - share) * name_cov, focus_cov
+        # A focus of one common word ("hold", "meet") is thin evidence: let the names weigh more,
+        # and don't insist on it.
+        thinness = sum(focus.values()) / self._max_idf
+        share = FOCUS_SHARE * min(1.0, thinness)
+        coverage = share * focus_cov + (1 - share) * name_cov
+        return coverage, focus_cov if thinness >= THIN_FOCUS else 1.0
 
     @staticmethod
     def _credit(question: Question, weights: dict[str, float], own: set[str]) -> float:
@@ -297,6 +309,11 @@ class ExtractiveAnswerer:
             if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", flat):
                 missing.append(number)
         return missing
+
+
+def _is_setting(question: str, entity: str) -> bool:
+    """True when `entity` is where the question is set: "... in New York", "... at the UN"."""
+    return bool(re.search(rf"\b(?:in|at)\s+(?:the\s+)?{re.escape(entity)}\b", fold(question)))
 
 
 def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: set[str]) -> bool:

@@ -128,25 +128,40 @@ def stats(as_json: bool) -> None:
 
 
 @main.command(name="eval")
-@click.option("--gold", type=click.Path(path_type=Path), default=Path("eval/gold.jsonl"), show_default=True)
-@click.option("--conversations", type=click.Path(path_type=Path), default=Path("eval/conversations.jsonl"),
-              show_default=True)
-@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None, help="Passages per question (default: RAG_TOP_K).")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=Path("eval/reports/latest"),
-              show_default=True, help="Folder for report.json, report.html and ragas.jsonl.")
+@click.option("--gold", type=click.Path(path_type=Path), default=Path("eval/gold.jsonl"),
+              show_default=True, help="Gold questions (JSONL).")
+@click.option("--conversations", type=click.Path(path_type=Path),
+              default=Path("eval/conversations.jsonl"), show_default=True,
+              help="Multi-turn conversations (JSONL); skipped when the default file is absent.")
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None,
+              help="Passages per question (default: RAG_TOP_K).")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path),
+              default=Path("eval/reports/latest"), show_default=True,
+              help="Folder for report.json, report.html and ragas.jsonl.")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
               help="Also score the naive llama-index retriever on the same files.")
+@click.option("--judge", type=click.Choice(["openai"]), default=None,
+              help="Also grade answers with an LLM judge (OPENAI_API_KEY or OPENAI_BASE_URL).")
 @click.option("--check", is_flag=True, help="Exit 1 when a quality threshold fails.")
 @_fail_cleanly
-def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, baseline: bool, check: bool) -> None:
+def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, baseline: bool,
+          judge: str | None, check: bool) -> None:
     """Score the chatbot on the gold set: retrieval, answers, citations, refusals, latency."""
     from tqdm import tqdm
 
     from rag.eval.report import summary, write
     from rag.eval.runner import load_items, run
 
-    items = load_items(gold, conversations if conversations.exists() or conversations != Path(
-        "eval/conversations.jsonl") else None)
+    default_conversations = conversations == Path("eval/conversations.jsonl")
+    if default_conversations and not conversations.exists():
+        conversations = None
+    items = load_items(gold, conversations)
+    grader = None
+    if judge == "openai":  # checked first: a missing key fails before any model loads
+        from rag.config import Settings
+        from rag.eval.judge import OpenAIJudge
+
+        grader = OpenAIJudge(Settings.from_env())
     bot = _assistant()
     bar = tqdm(total=len(items), unit="q", desc="eval", file=sys.stderr, leave=False)
 
@@ -154,7 +169,7 @@ def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, 
         bar.update(1)
         bar.set_postfix_str(item_id)
 
-    report = run(bot, items, k=top_k, baseline=baseline, progress=progress)
+    report = run(bot, items, k=top_k, baseline=baseline, progress=progress, judge=grader)
     bar.close()
     paths = write(report, report_dir)
     click.echo(summary(report))

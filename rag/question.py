@@ -81,6 +81,7 @@ _DATE_RE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
     r"(?:19|20)\d\d|this year|last year|next year|soon|at an early date|past years|recent years|"
+    r"(?:the|that) same day|"
     r"\d+(?:st|nd|rd|th) (?:anniversary|founding)|anniversary)\b",
     re.I,
 )
@@ -203,7 +204,11 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     entities, numbers = extract_entities(text)
     answer_nouns = {stem(m) for m in re.findall(r"\b(?:what|which)\s+(?:exact\s+)?(\w+)", fold(text))
                     if m in ANSWER_NOUNS}
-    key = tuple(dict.fromkeys(t for t in terms(text) if t not in FRAME_WORDS and t not in answer_nouns))
+    # "regarding" and "concerning" are prepositions here, not the verbs "regard", "concern".
+    content = re.sub(r"\b(?:regarding|concerning)\b", " ", text, flags=re.I)
+    key = tuple(
+        dict.fromkeys(t for t in terms(content) if t not in FRAME_WORDS and t not in answer_nouns)
+    )
     qtype = question_type(text)
     context_terms: tuple[str, ...] = ()
     context_entities: tuple[str, ...] = ()
@@ -229,9 +234,13 @@ def alternatives(text: str) -> dict[str, frozenset[str]]:
     """Stemmed key term -> stemmed forms the articles may use instead: other tenses, synonyms."""
     out: dict[str, frozenset[str]] = {}
     for w in words(text):
+        if w in STOPWORDS or len(w) < 3:
+            continue
         base = _BASE_FORM.get(w, w)
         forms = {base, *IRREGULAR.get(base, "").split()} - {w}
-        phrases = [*forms, SYNONYMS.get(w, ""), SYNONYMS.get(base, "")]
+        # Derived nouns stem apart from their verb: "agree"/"agreement", "cooperate"/"cooperation".
+        derived = [base + "ment", base.removesuffix("e") + "ion", base.removesuffix("e") + "ation"]
+        phrases = [*forms, *derived, SYNONYMS.get(w, ""), SYNONYMS.get(base, "")]
         alts = frozenset(t for phrase in phrases for t in terms(phrase)) - {stem(w)}
         if alts:
             out[stem(w)] = out.get(stem(w), frozenset()) | alts

@@ -135,3 +135,48 @@ def test_browser_streams_answer_with_highlighted_citation(app_url):
         browser.close()
     print(f"\nbrowser: Enter -> first streamed words in {first_words * 1000:.0f} ms")
     assert first_words < 30
+
+
+def test_empty_and_overlong_questions_are_declined_politely(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    chat, box, _ = _ask(client, "   ")
+    assert chat == []
+    long_question = "Who received Blinken? " * 300
+    chat, box, _ = _ask(client, long_question)
+    assert chat == [] and box == long_question  # nothing answered, the text is left to edit
+
+
+def test_several_users_at_once_are_queued_not_crashed(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    questions = [
+        "How many Vietnamese live in the US?",
+        "What was two-way trade last year?",
+        "Who did Lê Hoài Trung meet in New York?",
+        "How many Vietnamese live in the US?",
+        "What was two-way trade last year?",
+        "Who did Lê Hoài Trung meet in New York?",
+    ]
+    jobs = [client.submit(q, [], [], "", "", 5, api_name="/ask") for q in questions]
+    results = [job.result(timeout=120) for job in jobs]
+    assert all(len(chat) == 2 for chat, _, _ in results)
+    assert "2.2 million" in results[0][0][-1]["content"][0]["text"]
+
+
+def test_article_opens_full_text(app_url):
+    from gradio_client import Client
+
+    text = Client(app_url, verbose=False).predict("003_c9b450dc786981be.txt", api_name="/article")
+    assert text == (ROOT / "data/articles/003_c9b450dc786981be.txt").read_text(encoding="utf-8")
+
+
+def test_export_markdown_lists_citations():
+    import app
+
+    history = [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A. [1]"}]
+    answers = [{"citations": [{"source": "x.txt", "start": 3, "end": 9, "quote": "quoted"}]}]
+    md = app.export_markdown(history, answers)
+    assert "**Q:** Q?" in md and "**A:** A. [1]" in md and "`x.txt` [3:9] — “quoted”" in md

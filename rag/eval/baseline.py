@@ -54,7 +54,9 @@ class Baseline:
         )
         collection = client.create_collection(f"baseline-{uuid.uuid4().hex[:12]}")
         docs = SimpleDirectoryReader(str(data_dir)).load_data()
-        storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
+        storage = StorageContext.from_defaults(
+            vector_store=ChromaVectorStore(chroma_collection=collection)
+        )
         index = VectorStoreIndex.from_documents(
             docs, storage_context=storage, embed_model=embed_model or MiniLMEmbedding()
         )

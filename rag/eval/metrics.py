@@ -218,7 +218,9 @@ def refusal_scores(rows: Sequence[dict]) -> dict[str, float | None]:
     return {
         "refusal_recall": sum(r["refused"] for r in unans) / len(unans) if unans else None,
         "false_refusal_rate": sum(r["refused"] for r in ans) / len(ans) if ans else None,
-        "answered_precision": sum(bool(r["correct"]) for r in answered) / len(answered) if answered else None,
+        "answered_precision": sum(bool(r["correct"]) for r in answered) / len(answered)
+        if answered
+        else None,
     }
 
 

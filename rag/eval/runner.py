@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rag.errors import RagError
@@ -87,8 +87,14 @@ def score_item(item: dict, answer, k: int, data_dir: Path) -> dict:
         "answer": answer.text,
         "refused": bool(answer.refused),
         "retrieved": [
-            {"id": p.id, "source": p.source, "sources": list(p.sources), "start": p.start, "end": p.end,
-             "text": p.text}
+            {
+                "id": p.id,
+                "source": p.source,
+                "sources": list(p.sources),
+                "start": p.start,
+                "end": p.end,
+                "text": p.text,
+            }
             for p in passages
         ],
         "retrieved_files": files,
@@ -150,8 +156,12 @@ def aggregate(rows: Sequence[dict]) -> dict:
         "context_recall": M.mean(r.get("context_recall") for r in ans),
         "fact_coverage": M.mean(r.get("fact_coverage") for r in ans),
         "token_f1": M.mean(r.get("token_f1") for r in ans),
-        "citation_validity": (sum(c["valid"] for c in all_cits) / len(all_cits)) if all_cits else None,
-        "also_in_validity": (sum(c["also_in_valid"] for c in all_cits) / len(all_cits)) if all_cits else None,
+        "citation_validity": (sum(c["valid"] for c in all_cits) / len(all_cits))
+        if all_cits
+        else None,
+        "also_in_validity": (sum(c["also_in_valid"] for c in all_cits) / len(all_cits))
+        if all_cits
+        else None,
         "citations": len(all_cits),
         "citation_recall": M.mean(r.get("citation_recall") for r in answered),
         "citation_precision": M.mean(r.get("citation_precision") for r in answered),
@@ -169,7 +179,10 @@ def aggregate(rows: Sequence[dict]) -> dict:
 
 def aggregate_baseline(rows: Sequence[dict]) -> dict:
     ans = [r["baseline"] for r in rows if r["answerable"] and r.get("baseline")]
-    return {key: M.mean(b.get(key) for b in ans) for key in ("hit", "recall", "mrr", "ndcg", "context_recall")}
+    return {
+        key: M.mean(b.get(key) for b in ans)
+        for key in ("hit", "recall", "mrr", "ndcg", "context_recall")
+    }
 
 
 def check(overall: dict) -> list[str]:
@@ -190,11 +203,12 @@ def run(
     k: int | None = None,
     baseline: bool = True,
     progress: Callable[[int, int, str], None] | None = None,
+    judge=None,
 ) -> dict:
     """Ingest (a no-op when unchanged), warm up, ask every item, score; returns the full report."""
     k = k or bot.settings.top_k
     data_dir = Path(bot.settings.data_dir)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     ingest_report = bot.ingest()
     bot.ask(WARM_UP_QUESTION, k=k)  # warm-up, not timed
 
@@ -211,7 +225,10 @@ def run(
         history: list[dict] = []
         for turn in item["turns"][:-1]:
             earlier = bot.ask(turn, history=history, k=k)
-            history += [{"role": "user", "content": turn}, {"role": "assistant", "content": earlier.text}]
+            history += [
+                {"role": "user", "content": turn},
+                {"role": "assistant", "content": earlier.text},
+            ]
         t0 = time.perf_counter()
         answer = bot.ask(item["question"], history=history or None, k=k)
         latency = time.perf_counter() - t0
@@ -268,5 +285,7 @@ def run(
             "overall": aggregate_baseline(rows),
             "by_type": {t: aggregate_baseline([r for r in rows if r["type"] == t]) for t in types},
         }
+    if judge is not None:
+        report["judge"] = judge.score(rows)
     report["check"] = check(report["overall"])
     return report
