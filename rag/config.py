@@ -27,6 +27,9 @@ class Settings:
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
     openai_api_key: str | None = None
+    openai_timeout: float = 30.0  # seconds per attempt
+    openai_attempts: int = 3  # timeouts, 429 and 5xx are retried this many times in all
+    openai_backoff: float = 0.2  # seconds before the 2nd attempt, doubled before each further one
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -45,8 +48,23 @@ class Settings:
             openai_model=_get(env, "RAG_OPENAI_MODEL", "gpt-4o-mini"),
             openai_base_url=_get(env, "OPENAI_BASE_URL", "") or None,
             openai_api_key=_get(env, "OPENAI_API_KEY", "") or None,
+            openai_timeout=_float(env, "RAG_OPENAI_TIMEOUT", 30.0, 0.01, 600.0),
+            openai_attempts=_int(env, "RAG_OPENAI_ATTEMPTS", 3, 1, 10),
+            openai_backoff=_float(env, "RAG_OPENAI_BACKOFF", 0.2, 0.0, 60.0),
         )
-        return replace(s, **overrides) if overrides else s
+        s = replace(s, **overrides) if overrides else s
+        s.check_llm()
+        return s
+
+    def check_llm(self) -> None:
+        """With `llm="openai"`, a key or a base URL (a local server) must be set."""
+        if self.llm not in LLM_MODES:
+            raise RagError(f"RAG_LLM={self.llm!r} is not supported; use one of: {', '.join(LLM_MODES)}")
+        if self.llm == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise RagError(
+                "RAG_LLM=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
+                "server); set one, or unset RAG_LLM for the offline answerer"
+            )
 
     @property
     def store_location(self) -> str:
