@@ -216,7 +216,7 @@ def build(bot: Assistant) -> gr.Blocks:
 
         pick.change(open_article, pick, article_text, api_name="article")
 
-        def add_articles(files, progress=gr.Progress()):
+        def add_articles(files, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
             if not files:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             data_dir = bot.settings.data_dir

@@ -344,5 +344,6 @@ def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: 
                 return True
         return False
     if qtype == "say":
-        return bool(own_terms & SPEECH_VERBS)
+        # "said", "says" and "told" are stopwords, so look for them in the raw words too.
+        return bool(own_terms & SPEECH_VERBS) or bool(re.search(r"\b(said|says|told)\b", sentence))
     return True

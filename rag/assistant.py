@@ -11,8 +11,10 @@ from rag.answer import Answerer, ExtractiveAnswerer
 from rag.config import Settings
 from rag.embed import MODEL_NAME, MiniLMEmbedding
 from rag.errors import RagError
+from rag.generate import OpenAIAnswerer, failure_notice
 from rag.ingest import Progress, ingest
 from rag.lexical import LexicalIndex
+from rag.llm import LLMClient, LLMConfig, LLMError
 from rag.models import Answer, IngestReport, Passage
 from rag.question import analyse
 from rag.retrieve import Filters, HybridRetriever
@@ -27,10 +29,18 @@ class Assistant:
 
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
         self.settings = settings or Settings.from_env(**overrides)
-        if self.settings.llm != "extractive":
-            raise RagError(
-                f"RAG_LLM={self.settings.llm!r}: only the offline 'extractive' answerer is available "
-                "in this version; unset RAG_LLM"
+        self.settings.check_llm()  # RAG_LLM=openai without OPENAI_API_KEY / OPENAI_BASE_URL
+        self.llm: LLMClient | None = None
+        if self.settings.llm == "openai":
+            self.llm = LLMClient(
+                LLMConfig(
+                    model=self.settings.openai_model,
+                    base_url=self.settings.openai_base_url,
+                    api_key=self.settings.openai_api_key,
+                    timeout=self.settings.openai_timeout,
+                    attempts=self.settings.openai_attempts,
+                    backoff=self.settings.openai_backoff,
+                )
             )
         self.embedder = MiniLMEmbedding()
         self.store = Store(self.settings, MODEL_NAME, 384)
@@ -68,6 +78,8 @@ class Assistant:
 
     @property
     def answerer(self) -> Answerer:
+        if self.llm is not None:
+            return OpenAIAnswerer(self.llm, self.lexical)
         return ExtractiveAnswerer(self.lexical)
 
     # --- questions -------------------------------------------------------------------
@@ -98,6 +110,9 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, verified `Answer`."""
+        if self.llm is not None:
+            yield from self._stream_llm(_check(question), history, k, filters)
+            return
         q = analyse(_check(question), history)
         k = k or self.settings.top_k
         # The answerer reads a little deeper than the k passages shown: a passage that only
@@ -105,6 +120,37 @@ class Assistant:
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
         for item in self.answerer.stream(q, passages):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
+
+    def _stream_llm(
+        self, question: str, history: Sequence | None, k: int | None, filters: Filters | None
+    ) -> Iterator[str | Answer]:
+        """The language-model path: condense a follow-up, retrieve with it, stream, verify."""
+        answerer = self.answerer
+        assert isinstance(answerer, OpenAIAnswerer)
+        standalone: str | None = None
+        notice: str | None = None
+        if history:
+            try:
+                standalone = answerer.condense(question, history)
+            except LLMError as exc:  # read the follow-up offline instead; answering will fall back too
+                notice = failure_notice(self.llm.where, exc.reason)
+        if standalone and standalone != question:
+            q = analyse(standalone)
+        else:
+            standalone = None
+            q = analyse(question, history)
+        k = k or self.settings.top_k
+        passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
+        for item in answerer.stream(q, passages[:k], history):
+            if isinstance(item, Answer):
+                item = replace(
+                    item,
+                    question=question,
+                    passages=passages[:k],
+                    standalone_question=standalone or item.standalone_question,
+                    notice=item.notice or notice,
+                )
+            yield item
 
     # --- about the corpus ------------------------------------------------------------
 

@@ -37,7 +37,8 @@ SYNONYMS = {
     "met": "talk talks received", "host": "received reception", "hosted": "received reception",
     "receive": "hosted reception", "received": "hosted reception", "senior": "high-ranking",
     "ask": "suggest request urge call", "asked": "suggested requested urged called",
-    "challenges": "issues threats", "greetings": "regards wishes", "regard": "consider view",
+    "challenges": "issues threats", "greetings": "regards wishes", "regard": "consider", "respond": "reply react answer",
+    "prime": "pm",
 }
 # Irregular verbs: stemming leaves "held" and "hold" apart.
 IRREGULAR = {
@@ -225,9 +226,9 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
                 t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key and t not in replaced
             )
         )
-    return Question(
-        text, qtype, key, entities, numbers, context_terms, context_entities, alternatives(text)
-    )
+    # Paraphrases for the words borrowed from the previous question too.
+    alts = alternatives(text + " " + previous[-1] if context_terms else text)
+    return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts)
 
 
 def alternatives(text: str) -> dict[str, frozenset[str]]:

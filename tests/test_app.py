@@ -56,7 +56,7 @@ def app_url(tmp_path_factory):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError((tmp / "app.log").read_text())
+                raise RuntimeError((tmp / "app.log").read_text()) from None
             time.sleep(0.5)
     else:
         proc.kill()
