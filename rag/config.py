@@ -78,22 +78,19 @@ def _get(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = _get(env, name, str(default))
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RagError(f"{name}={raw!r} is not a whole number; set it to one from {lo} to {hi}") from None
-    if not lo <= value <= hi:
-        raise RagError(f"{name}={value} is out of range; set it to a number from {lo} to {hi}")
-    return value
+    return _number(env, name, default, lo, hi, int, "a whole number")
 
 
 def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    return _number(env, name, default, lo, hi, float, "a number")
+
+
+def _number(env, name, default, lo, hi, cast, kind):
     raw = _get(env, name, str(default))
     try:
-        value = float(raw)
+        value = cast(raw)
     except ValueError:
-        raise RagError(f"{name}={raw!r} is not a number; set it to one from {lo} to {hi}") from None
+        raise RagError(f"{name}={raw!r} is not {kind}; set it to one from {lo} to {hi}") from None
     if not lo <= value <= hi:
         raise RagError(f"{name}={value} is out of range; set it to a number from {lo} to {hi}")
     return value
