@@ -3,8 +3,9 @@
 `ExtractiveAnswerer` (the offline default) picks the retrieved sentences that answer the question,
 not merely resemble it: it weighs the question's key terms by rarity, checks that the sentence
 holds the kind of thing asked for (a number, a date, a name ...), and refuses when the passages
-lack the question's names, numbers or rarest terms. Any other answerer (an LLM) fits beside it by
-implementing `Answerer`.
+lack the question's names, numbers or rarest terms, or when much of the question is words the
+articles never use (after general synonyms and other verb forms). Any other answerer (an LLM)
+fits beside it by implementing `Answerer`.
 """
 
 from __future__ import annotations
@@ -39,18 +40,26 @@ _DATE_WORD = re.compile(
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
 )
+_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t)\s+(?:the\s+)?([A-ZÀ-Ỹ][\w’'-]*(?:\s+[A-ZÀ-Ỹ][\w’'-]*)*)")
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozens?)"
+)
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 MAX_SENTENCES = 3
 # Question types whose answer must hold a specific kind of thing (a figure, a date, a name).
-TYPED = ("percent", "number", "date", "person")
+TYPED = ("percent", "number", "date", "person", "place")
 MIN_COVERAGE = 0.25  # share of the question's key-term weight a sentence must carry
 MIN_FOCUS = 0.3  # ... and share of what is asked (its words other than names)
+RAREST_EXEMPT = 0.5  # a sentence covering this much may lack the question's rarest word
 THIN_FOCUS = 0.5  # a focus lighter than half the rarest word's weight is not insisted on
 UNKNOWN_SHARE = 0.4  # refuse when this much of the question is words the articles never use
 FOCUS_SHARE = 0.65  # coverage weight of what is asked, against who it is about
 SYNONYM_CREDIT = 0.8  # a paraphrase matches a little less surely than the word itself
-EXTRA_SCORE = 0.7
-LIGHT_WEIGHT = 0.4  # "hold talks", "make efforts": verbs that say little on their own  # a further sentence must score this share of the best one
+EXTRA_SCORE = 0.7  # a further sentence must score this share of the best one
+SINGLE_EXTRA_SCORE = 0.85  # ... or this share, when the answer is a single figure or date
+UNIT_BONUS = 0.3  # "how many years" answered by "six years", not by any figure
+LIGHT_WEIGHT = 0.4  # "hold talks", "make efforts", "in 2023": words that only set the scene
 
 
 class Answerer(Protocol):
@@ -79,6 +88,7 @@ def compose(question: Question, picked: list[Sentence], passages: list[Passage],
 
 
 def refusal(question: Question, passages: list[Passage], mode: str, reason: str | None = None) -> Answer:
+    """An answer that declines, naming the missing name or number when there is one."""
     return Answer(
         question=question.text,
         text=REFUSAL if not reason else f"{REFUSAL} ({reason})",
@@ -92,6 +102,8 @@ def refusal(question: Question, passages: list[Passage], mode: str, reason: str 
 
 @dataclass
 class Scored:
+    """A candidate sentence and the evidence that it answers the question."""
+
     sentence: Sentence
     score: float
     coverage: float
@@ -99,6 +111,7 @@ class Scored:
     fits_type: bool
     in_passage: frozenset[str] = frozenset()  # key terms found anywhere in the sentence's passage
     focus: float = 1.0  # share of the question's non-name key-term weight the sentence holds
+    in_unit: bool = False  # holds a figure in the unit asked for ("six years" for "how long")
 
 
 class ExtractiveAnswerer:
@@ -115,6 +128,7 @@ class ExtractiveAnswerer:
         yield answer
 
     def answer(self, question: Question, passages: list[Passage]) -> Answer:
+        """The cited sentences that answer `question`, or a refusal."""
         picked, reason = self.decide(question, passages)
         if not picked:
             shown = reason if reason.startswith("no mention") else None
@@ -145,16 +159,24 @@ class ExtractiveAnswerer:
         best = answering[0]
         picked = [best]
         covered = set(best.covered)
+        values = _answer_values(question, best.sentence.text)
+        # A figure or a date is one fact: a further sentence must nearly match the best one.
+        single = question.qtype in ("number", "percent", "date", "yesno")
+        floor = (SINGLE_EXTRA_SCORE if single else EXTRA_SCORE) * best.score
+        names = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
         for cand in answering[1:]:
-            if len(picked) == MAX_SENTENCES or cand.score < EXTRA_SCORE * best.score:
+            if len(picked) == MAX_SENTENCES or cand.score < floor:
                 break
             if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
                 continue
-            new_terms = cand.covered - covered
-            if not new_terms and not (question.qtype == "list" and cand.fits_type):
+            new_terms = cand.covered - covered - names  # naming someone again adds no fact
+            # Another place or person answering the same question ("met in Hanoi ... in Washington").
+            new_values = _answer_values(question, cand.sentence.text) - values
+            if not new_terms and not new_values and not (question.qtype == "list" and cand.fits_type):
                 continue
             picked.append(cand)
             covered |= cand.covered
+            values |= new_values
         return picked
 
     # --- scoring ---------------------------------------------------------------------
@@ -165,7 +187,9 @@ class ExtractiveAnswerer:
         weights: dict[str, float] = {}
         for t in question.key_terms:
             if df.get(t):
-                weights[t] = idf(t) * (LIGHT_WEIGHT if t in LIGHT_VERBS else 1.0)
+                # A light verb or a year ("in 2023") only sets the scene of the question.
+                light = t in LIGHT_VERBS or re.fullmatch(r"(?:19|20)\d\d", t)
+                weights[t] = idf(t) * (LIGHT_WEIGHT if light else 1.0)
                 continue
             alts = [idf(a) for a in question.alternatives.get(t, ()) if df.get(a)]
             if alts:
@@ -206,6 +230,7 @@ class ExtractiveAnswerer:
             for t in terms(e)
         } - {t for e in settings for t in terms(e)}
         q_names = set(question.entities) | set(question.context_entities)
+        unit = _quantity_pattern(question)
         out: list[Scored] = []
         for rank, passage in enumerate(passages):
             sents = sentences_of(passage, rank)
@@ -224,7 +249,9 @@ class ExtractiveAnswerer:
                 score += 0.3 if fits else (-0.15 if question.qtype in TYPED else 0.0)
                 if question.qtype == "list":
                     score += 0.03 * min(sent.text.count(","), 5)
-                out.append(Scored(sent, score, coverage, covered, fits, in_passage, focus))
+                in_unit = bool(unit and re.search(unit, fold(sent.text)))
+                score += UNIT_BONUS if in_unit else 0.0
+                out.append(Scored(sent, score, coverage, covered, fits, in_passage, focus, in_unit))
         out.sort(key=lambda s: -s.score)
         return out
 
@@ -277,10 +304,14 @@ class ExtractiveAnswerer:
         """Does this sentence answer, rather than resemble, the question?"""
         if question.qtype in TYPED and not cand.fits_type:
             return False
-        if cand.coverage < MIN_COVERAGE or cand.focus < MIN_FOCUS:
+        if cand.coverage < MIN_COVERAGE:
+            return False
+        if cand.in_unit:  # the figure asked for, in its unit: the wording may differ
+            return True
+        if cand.focus < MIN_FOCUS:
             return False
         # The question's most specific word (not a name) must be in the sentence or its passage.
-        if rarest and rarest not in cand.covered and cand.coverage < 0.6:
+        if rarest and rarest not in cand.covered and cand.coverage < RAREST_EXEMPT:
             return rarest in cand.in_passage
         return True
 
@@ -316,7 +347,43 @@ def _is_setting(question: str, entity: str) -> bool:
     return bool(re.search(rf"\b(?:in|at)\s+(?:the\s+)?{re.escape(entity)}\b", fold(question)))
 
 
+def _quantity_pattern(question: Question) -> str | None:
+    """For "how many years" or "how long", a pattern for a figure in that unit ("six years")."""
+    q = fold(question.text)
+    many = re.search(r"\bhow many (\w+)(?: (\w+))?", q)
+    if many:
+        # "how many Vietnamese students": the counted noun is the plural, not its modifier.
+        noun = many.group(2) if (many.group(2) or "").endswith("s") else many.group(1)
+        unit = re.escape(re.sub(r"(?<=\w\w)(e?s)$", "", noun)) + r"\w*"
+    elif re.search(r"\bhow long\b", q):
+        unit = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
+    else:
+        return None
+    return rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
+
+
+def _places(sentence: str, q_names: set[str]) -> set[str]:
+    """Named places ("in Hanoi", "at the White House") that the question does not already name."""
+    out = set()
+    for m in _PLACE.finditer(sentence):
+        place = fold(m.group(1))
+        if not _DATE_WORD.match(place) and not any(place in q or q in place for q in q_names):
+            out.add(place)
+    return out
+
+
+def _answer_values(question: Question, sentence: str) -> set[str]:
+    """The places or people a sentence offers as the answer (empty for other question types)."""
+    q_names = set(question.entities) | set(question.context_entities)
+    if question.qtype == "place":
+        return _places(sentence, q_names)
+    if question.qtype == "person":
+        return {n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)}
+    return set()
+
+
 def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: set[str]) -> bool:
+    """Does the sentence hold the kind of thing asked for (a figure, a date, a name, a place)?"""
     qtype = question.qtype
     if qtype == "percent":
         return bool(re.search(r"\d\s*(%|per ?cent)", sentence))
@@ -337,12 +404,7 @@ def _fits_type(question: Question, sentence: str, own_terms: set[str], q_names: 
         names = [n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)]
         return bool(names) or any(is_title(t) for t in own_terms)
     if qtype == "place":
-        # "in Hanoi", "at the White House": a named place the question does not already name.
-        for m in re.finditer(r"\b(?:in|at)\s+(?:the\s+)?([A-ZÀ-Ỹ][\w’'-]*(?:\s+[A-ZÀ-Ỹ][\w’'-]*)*)", sentence):
-            place = fold(m.group(1))
-            if not _DATE_WORD.match(place) and not any(place in q or q in place for q in q_names):
-                return True
-        return False
+        return bool(_places(sentence, q_names))
     if qtype == "say":
         # "said", "says" and "told" are stopwords, so look for them in the raw words too.
         return bool(own_terms & SPEECH_VERBS) or bool(re.search(r"\b(said|says|told)\b", sentence))

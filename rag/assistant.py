@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answer import Answerer, ExtractiveAnswerer
@@ -118,15 +118,15 @@ class Assistant:
         # The answerer reads a little deeper than the k passages shown: a passage that only
         # one of the two rankings finds (say, a rare name) still gets its chance.
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
-        for item in self.answerer.stream(q, passages):
+        for item in self.answerer.stream(q, self.retriever.expand(passages)):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
 
     def _stream_llm(
         self, question: str, history: Sequence | None, k: int | None, filters: Filters | None
     ) -> Iterator[str | Answer]:
         """The language-model path: condense a follow-up, retrieve with it, stream, verify."""
-        answerer = self.answerer
-        assert isinstance(answerer, OpenAIAnswerer)
+        k = k or self.settings.top_k
+        answerer = OpenAIAnswerer(self.llm, self.lexical, depth=k)
         standalone: str | None = None
         notice: str | None = None
         if history:
@@ -139,9 +139,8 @@ class Assistant:
         else:
             standalone = None
             q = analyse(question, history)
-        k = k or self.settings.top_k
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
-        for item in answerer.stream(q, passages[:k], history):
+        for item in answerer.stream(q, self.retriever.expand(passages), history):
             if isinstance(item, Answer):
                 item = replace(
                     item,

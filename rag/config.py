@@ -11,6 +11,23 @@ from pathlib import Path
 from rag.errors import RagError
 
 LLM_MODES = ("extractive", "openai")
+ENV_NAMES = {
+    "data_dir": "RAG_DATA_DIR",
+    "store_dir": "RAG_STORE_DIR",
+    "collection": "RAG_COLLECTION",
+    "top_k": "RAG_TOP_K",
+    "chroma_host": "RAG_CHROMA_HOST",
+    "chroma_port": "RAG_CHROMA_PORT",
+    "llm": "RAG_LLM",
+    "chunk_tokens": "RAG_CHUNK_TOKENS",
+    "max_file_mb": "RAG_MAX_FILE_MB",
+    "openai_model": "RAG_OPENAI_MODEL",
+    "openai_base_url": "OPENAI_BASE_URL",
+    "openai_api_key": "OPENAI_API_KEY",
+    "openai_timeout": "RAG_OPENAI_TIMEOUT",
+    "openai_attempts": "RAG_OPENAI_ATTEMPTS",
+    "openai_backoff": "RAG_OPENAI_BACKOFF",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,11 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
         """Build settings from `env` (default: `os.environ`); keyword overrides win."""
-        env = os.environ if env is None else env
+        env = dict(os.environ if env is None else env)
+        # Keyword overrides go through the same validation as the variables they stand for.
+        for key in [k for k in overrides if k in ENV_NAMES]:
+            value = overrides.pop(key)
+            env[ENV_NAMES[key]] = "" if value is None else str(value)
         s = cls(
             data_dir=Path(_get(env, "RAG_DATA_DIR", "data/articles")),
             store_dir=Path(_get(env, "RAG_STORE_DIR", "vectorstore")),

@@ -138,12 +138,16 @@ def _boilerplate(text: str, markdown: bool) -> tuple[list[tuple[int, int]], dict
     """Spans of `text` that are not article prose, and the metadata some of them carry."""
     spans: list[tuple[int, int]] = []
     meta: dict[str, str] = {}
+    # A UTF-8 byte-order mark is character 0 of what open() reads; it is not text.
+    bom = 1 if text.startswith("\ufeff") else 0
+    if bom:
+        spans.append((0, 1))
 
     def outlet(name: str) -> None:
         meta.setdefault("outlet", OUTLETS.get(name.upper().strip(" .()"), name.strip(" .()")))
 
     # A leading "date 2023-04-15" marker (press-release feeds).
-    m = re.match(r"\s*date\s+(\d{4})-(\d{2})-(\d{2})\b\s*", text)
+    m = re.compile(r"\s*date\s+(\d{4})-(\d{2})-(\d{2})\b\s*").match(text, bom)
     if m and _valid_date(*map(int, m.groups())):
         meta["date"] = "-".join(m.groups())
         spans.append(m.span())
@@ -189,7 +193,7 @@ def _boilerplate(text: str, markdown: bool) -> tuple[list[tuple[int, int]], dict
     ):
         spans.append(m.span())
     # A title: a markdown heading, or a short first line without final punctuation before a blank line.
-    m = re.match(r"\s*#\s+([^\n]+)\n" if markdown else r"\s*([^\n]{3,200})\n[ \t]*\n", text)
+    m = re.compile(r"\s*#\s+([^\n]+)\n" if markdown else r"\s*([^\n]{3,200})\n[ \t]*\n").match(text, bom)
     if m and not re.search(r"[.!?:]$", m.group(1).strip()) and len(m.group(1).split()) <= 25:
         meta["title"] = m.group(1).strip()
         spans.append(m.span(1))

@@ -224,8 +224,15 @@ class OpenAIAnswerer:
 
     name = MODE
 
-    def __init__(self, client: LLMClient, lexical: LexicalIndex, fallback: ExtractiveAnswerer | None = None) -> None:
+    def __init__(
+        self,
+        client: LLMClient,
+        lexical: LexicalIndex,
+        fallback: ExtractiveAnswerer | None = None,
+        depth: int | None = None,
+    ) -> None:
         self.client = client
+        self.depth = depth  # passages shown to the model (the fallback reads them all)
         self.lexical = lexical
         self.fallback = fallback or ExtractiveAnswerer(lexical)
 
@@ -254,7 +261,8 @@ class OpenAIAnswerer:
             yield (answer := refusal(question, passages, MODE)).text
             yield answer
             return
-        messages = answer_messages(question.text, passages, history)
+        shown = passages[: self.depth] if self.depth else passages
+        messages = answer_messages(question.text, shown, history)
         parts: list[str] = []
         try:
             for delta in self.client.stream(messages):
@@ -263,7 +271,7 @@ class OpenAIAnswerer:
         except LLMError as exc:
             yield from self._fallback(question, passages, exc.reason, shown=bool(parts))
             return
-        yield verify("".join(parts), question, passages, self.lexical)
+        yield verify("".join(parts), question, shown, self.lexical)
 
     def _fallback(self, question: Question, passages: list[Passage], reason: str, shown: bool) -> Iterator[str | Answer]:
         answer = self.fallback.answer(question, passages)

@@ -17,7 +17,7 @@ from rag.store import Record
 from rag.text import terms, words
 
 SHINGLE = 5
-COPY_THRESHOLD = 0.6
+COPY_THRESHOLD = 0.5  # syndications split differently share about half a passage or more
 
 
 def shingles(text: str) -> set[tuple[str, ...]]:
@@ -39,6 +39,7 @@ class LexicalIndex:
     def __init__(self, records: Sequence[Record]) -> None:
         self.records = list(records)
         self.position = {r.id: i for i, r in enumerate(self.records)}
+        self.by_span = {(r.metadata["source"], int(r.metadata["start"])): r for r in self.records}
         self._tokens = [terms(r.text) for r in self.records]
         self.df: Counter[str] = Counter()
         for toks in self._tokens:

@@ -15,35 +15,41 @@ FRAME_WORDS = frozenset(
     article articles report reported story news text say said mention mentioned describe described
     according happen happened take took place kind name names list give tell about exactly
     anything something thing things one ones any exact actually really begin began start started
-    end ended exist existed since pass passed""".split()
+    end ended exist existed since pass passed instead rather still even already yet ever""".split()
 )
-# Nouns that, right after "what/which", name the kind of answer wanted, not its subject.
+# Nouns that, just after "what/which", name the kind of answer wanted, not its subject.
 ANSWER_NOUNS = frozenset(
-    "city country place date day month year time post position title name kind type sort".split()
+    "city country place date day week month year time post position title name kind type sort".split()
 )
 # General-English paraphrases: a question word may appear in the articles as any of these.
 # Kept small and generic; each alternative is matched as a stemmed term.
 SYNONYMS = {
-    "premier": "prime pm", "tariff": "duty duties", "tariffs": "duty duties", "duties": "tariff",
-    "job": "employment", "jobs": "employment", "hurt": "affect harm", "hurting": "affect harm",
-    "goods": "products exports", "keen": "wish hope desire", "eager": "wish hope desire",
-    "want": "wish desire hope", "travel": "visit trip", "trip": "visit", "speak": "talk discuss",
-    "video": "online virtual", "coronavirus": "covid pandemic", "outbreak": "pandemic covid",
-    "promise": "commit pledge", "pledge": "commit promise", "aftermath": "consequences legacies",
-    "consequences": "aftermath legacies", "deal": "address handle settle tackle",
-    "help": "support assist", "pentagon": "defense defence", "rest": "basis foundation",
-    "pass": "convey", "renew": "reiterate", "thank": "gratitude grateful thanks",
-    "talks": "meeting met talk", "talk": "meeting met talks discussion", "meet": "talk talks received",
-    "met": "talk talks received", "host": "received reception", "hosted": "received reception",
-    "receive": "hosted reception", "received": "hosted reception", "senior": "high-ranking",
+    # offices and meetings
+    "premier": "prime pm", "prime": "pm", "pentagon": "defense defence", "senior": "high-ranking",
+    "talk": "meeting met talks discussion", "talks": "meeting met talk", "speak": "talk discuss",
+    "meet": "talk talks received", "met": "talk talks received", "video": "online virtual",
+    "host": "received reception", "hosted": "received reception",
+    "receive": "hosted reception", "received": "hosted reception",
+    "travel": "visit trip", "trip": "visit", "visit": "trip return",
+    # saying and asking
     "ask": "suggest request urge call", "asked": "suggested requested urged called",
-    "challenges": "issues threats", "greetings": "regards wishes", "regard": "consider", "respond": "reply react answer",
-    "prime": "pm",
+    "promise": "commit pledge", "pledge": "commit promise", "renew": "reiterate",
+    "pass": "convey", "thank": "gratitude grateful thanks", "greetings": "regards wishes",
+    "regard": "consider", "respond": "reply react answer",
+    "want": "wish desire hope", "keen": "wish hope desire", "eager": "wish hope desire",
+    # trade, health, consequences
+    "tariff": "duty duties", "tariffs": "duty duties", "duties": "tariff",
+    "goods": "products exports", "job": "employment", "jobs": "employment",
+    "hurt": "affect harm", "hurting": "affect harm", "coronavirus": "covid pandemic",
+    "outbreak": "pandemic covid", "aftermath": "consequences legacies",
+    "consequences": "aftermath legacies", "deal": "address handle settle tackle",
+    "help": "support assist", "rest": "basis foundation", "challenges": "issues threats",
 }
+_SYNONYMS_BY_STEM = {stem(w): alts for w, alts in SYNONYMS.items()}  # "visited" finds "visit"
 # Irregular verbs: stemming leaves "held" and "hold" apart.
 IRREGULAR = {
-    "hold": "held", "meet": "met", "speak": "spoke spoken", "take": "took taken", "give": "gave given",
-    "tell": "told", "say": "said", "make": "made", "leave": "left", "go": "went gone",
+    "hold": "held", "meet": "met", "speak": "spoke spoken", "take": "took taken",
+    "give": "gave given", "tell": "told", "say": "said", "make": "made", "leave": "left", "go": "went gone",
     "come": "came", "begin": "began begun", "send": "sent", "see": "saw seen", "find": "found",
     "bring": "brought", "buy": "bought", "sell": "sold", "win": "won", "lead": "led", "pay": "paid",
     "grow": "grew grown", "rise": "rose risen", "fall": "fell fallen", "write": "wrote written",
@@ -51,7 +57,9 @@ IRREGULAR = {
 }
 _BASE_FORM = {form: base for base, forms in IRREGULAR.items() for form in forms.split()}
 # Verbs that say little on their own ("hold talks", "make efforts"): weighed lightly.
-LIGHT_VERBS = frozenset(stem(w) for w in "hold held have make made take took give gave get got go went put set keep kept".split())
+LIGHT_VERBS = frozenset(
+    stem(w) for w in "hold held have make made take took give gave get got go went put set keep kept".split()
+)
 # A few well-known metonyms for names (an institution called by its building or city).
 NAME_ALIASES = {"pentagon": "defense", "premier": "prime minister"}
 QUESTION_WORDS = frozenset(
@@ -127,6 +135,10 @@ class Question:
 
 def question_type(text: str) -> str:
     q = fold(text).strip()
+    # A question that opens with where/when/who asks that, whatever clause follows.
+    lead = re.match(r"(where|when|who|whom|whose)\b", q)
+    if lead:
+        return {"where": "place", "when": "date"}.get(lead.group(1), "person")
     if re.search(r"\bwhat percentage\b|\bby how much\b|\bpercent\b", q):
         return "percent"
     if re.search(r"\bhow (many|much)\b|\bwhat (number|amount|percentage|share|value|figure)\b|"
@@ -203,8 +215,7 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     """Analyse `text`; with earlier turns, a follow-up borrows the names it refers back to."""
     text = " ".join(text.split())
     entities, numbers = extract_entities(text)
-    answer_nouns = {stem(m) for m in re.findall(r"\b(?:what|which)\s+(?:exact\s+)?(\w+)", fold(text))
-                    if m in ANSWER_NOUNS}
+    answer_nouns = _answer_nouns(text)
     # "regarding" and "concerning" are prepositions here, not the verbs "regard", "concern".
     content = re.sub(r"\b(?:regarding|concerning)\b", " ", text, flags=re.I)
     key = tuple(
@@ -231,6 +242,17 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts)
 
 
+def _answer_nouns(text: str) -> set[str]:
+    """Stems of the nouns naming the kind of answer: "which city", "what is his official title"."""
+    q = fold(text)
+    found = set()
+    for m in re.finditer(r"\b(?:what|which)((?:\s+\w+){1,4})", q):
+        found |= {w for w in m.group(1).split() if w in ANSWER_NOUNS}
+    # "how long", "how far": the adjective only says a measure is wanted.
+    found |= set(re.findall(r"\bhow (long|far|old|large|big)\b", q))
+    return {stem(w) for w in found}
+
+
 def alternatives(text: str) -> dict[str, frozenset[str]]:
     """Stemmed key term -> stemmed forms the articles may use instead: other tenses, synonyms."""
     out: dict[str, frozenset[str]] = {}
@@ -241,7 +263,8 @@ def alternatives(text: str) -> dict[str, frozenset[str]]:
         forms = {base, *IRREGULAR.get(base, "").split()} - {w}
         # Derived nouns stem apart from their verb: "agree"/"agreement", "cooperate"/"cooperation".
         derived = [base + "ment", base.removesuffix("e") + "ion", base.removesuffix("e") + "ation"]
-        phrases = [*forms, *derived, SYNONYMS.get(w, ""), SYNONYMS.get(base, "")]
+        phrases = [*forms, *derived, SYNONYMS.get(w, ""), SYNONYMS.get(base, ""),
+                   _SYNONYMS_BY_STEM.get(stem(w), "")]
         alts = frozenset(t for phrase in phrases for t in terms(phrase)) - {stem(w)}
         if alts:
             out[stem(w)] = out.get(stem(w), frozenset()) | alts

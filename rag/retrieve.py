@@ -151,3 +151,17 @@ class HybridRetriever:
             if len(passages) == k:
                 break
         return passages
+
+    def expand(self, passages: list[Passage]) -> list[Passage]:
+        """The passages, then the copies merged into them: an answerer reads every file's wording.
+
+        A merged copy can hold sentences its group head lacks (syndications are split at
+        different places), so answering must see them; the answerer drops repeated sentences.
+        """
+        out = list(passages)
+        for p in passages:
+            for loc in p.also_in:
+                record = self.lexical.by_span.get((loc.source, loc.start))
+                if record is not None:
+                    out.append(to_passage(record, p.score * 0.5))
+        return out

@@ -39,6 +39,8 @@ class Store:
                 )
                 self.client.heartbeat()
             else:
+                if settings.store_dir.exists() and not settings.store_dir.is_dir():
+                    raise RagError(f"{settings.store_dir} is a file, not a folder; set RAG_STORE_DIR to a folder")
                 settings.store_dir.mkdir(parents=True, exist_ok=True)
                 self.client = chromadb.PersistentClient(
                     path=str(settings.store_dir), settings=chroma_settings

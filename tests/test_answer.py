@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import file_text
+
 from rag import RagError
 from rag.documents import sentence_spans
 from rag.text import normalize_answer
@@ -51,7 +51,7 @@ def assert_cited_sentence_by_sentence(answer) -> None:
     pieces = _MARK.split(text)  # [sentence, n, sentence, n, ..., tail]
     assert pieces[-1].strip() == "", f"uncited text at the end: {pieces[-1]!r}"
     used = set()
-    for sentence, n in zip(pieces[0::2], pieces[1::2]):
+    for sentence, n in zip(pieces[0::2], pieces[1::2], strict=False):
         n = int(n)
         assert 1 <= n <= len(answer.citations), f"marker [{n}] with {len(answer.citations)} citations"
         used.add(n)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import A000, A001, A002, A003, A004, file_text
 
 BOILERPLATE = [
@@ -49,7 +48,7 @@ def test_passages_of_a_file_do_not_overlap(demo_bot):
         by_source.setdefault(r.metadata["source"], []).append((r.metadata["start"], r.metadata["end"]))
     for source, spans in by_source.items():
         spans.sort()
-        for (_, e1), (s2, _) in zip(spans, spans[1:]):
+        for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
             assert e1 <= s2, f"{source}: overlapping passages"
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import A000, A001, A002, A003, A004, file_text
+
 from rag import Filters, RagError
 from rag.text import fold
 
