@@ -7,7 +7,7 @@ every expected fact can actually be found in the articles the item cites.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,7 @@ def _load_jsonl(path: Path) -> list[dict]:
     return records
 
 
-@lru_cache(maxsize=None)
+@cache
 def _article_text(name: str) -> str:
     return _norm((ARTICLES / name).read_text(encoding="utf-8"))
 
