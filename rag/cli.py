@@ -163,7 +163,7 @@ def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, 
 
         grader = OpenAIJudge(Settings.from_env())
     bot = _assistant()
-    bar = tqdm(total=len(items), unit="q", desc="eval", file=sys.stderr, leave=False)
+    bar = tqdm(total=len(items), unit="q", desc="eval", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
 
     def progress(done: int, total: int, item_id: str) -> None:
         bar.update(1)
