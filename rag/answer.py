@@ -26,6 +26,7 @@ from rag.question import (
     Question,
     has_date,
     has_number,
+    is_setting,
     is_title,
     person_names,
 )
@@ -222,7 +223,7 @@ class ExtractiveAnswerer:
         weights = self._weights(question)
         # Names say who the question is about; a place it is set in ("in New York") is part
         # of what it asks, so it must be in the sentence itself.
-        settings = [e for e in question.entities if _is_setting(question.text, e)]
+        settings = [e for e in question.entities if is_setting(question.text, e)]
         names = {
             t
             for e in (*question.entities, *question.context_entities)
@@ -340,11 +341,6 @@ class ExtractiveAnswerer:
             if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", flat):
                 missing.append(number)
         return missing
-
-
-def _is_setting(question: str, entity: str) -> bool:
-    """True when `entity` is where the question is set: "... in New York", "... at the UN"."""
-    return bool(re.search(rf"\b(?:in|at)\s+(?:the\s+)?{re.escape(entity)}\b", fold(question)))
 
 
 def _quantity_pattern(question: Question) -> str | None:

@@ -228,7 +228,9 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     if previous and is_follow_up(text, entities):
         prev_text = previous[-1]
         prev_entities, _ = extract_entities(prev_text)
-        kept = [e for e in prev_entities if not (entities and _is_setting(prev_text, e))]
+        # A place or time the follow-up may replace: "... in Washington?" -> "And in New York?"
+        replaceable = ("in", "at", "on", "from", "to", "during")
+        kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, replaceable))]
         context_entities = tuple(e for e in kept if e not in entities)
         # A place or time the follow-up replaces ("and in New York?") is no longer context.
         replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
@@ -296,9 +298,10 @@ def is_follow_up(text: str, entities: Sequence[str]) -> bool:
     return not entities and len([t for t in w if t not in STOPWORDS]) <= 3
 
 
-def _is_setting(question: str, entity: str) -> bool:
-    """True when `entity` follows in/at/on/from/to (a place or time the follow-up may replace)."""
-    return bool(re.search(rf"\b(in|at|on|from|to|during)\s+(the\s+)?{re.escape(entity)}", fold(question)))
+def is_setting(question: str, entity: str, prepositions: tuple[str, ...] = ("in", "at")) -> bool:
+    """True when `entity` follows one of `prepositions`: where (or when) the question is set."""
+    preps = "|".join(prepositions)
+    return bool(re.search(rf"\b(?:{preps})\s+(?:the\s+)?{re.escape(entity)}\b", fold(question)))
 
 
 def has_number(sentence: str) -> bool:
