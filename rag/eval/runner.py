@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rag.citations import is_verbatim
 from rag.errors import RagError
 from rag.eval import metrics as M
 
@@ -52,19 +53,6 @@ def load_items(gold: str | Path | None, conversations: str | Path | None = None)
                 }
             )
     return items
-
-
-def _valid(path: str | Path | None, start: int, end: int, text: str) -> bool:
-    if not path:
-        return False
-    try:
-        return Path(path).read_text(encoding="utf-8")[start:end] == text
-    except OSError:
-        return False
-
-
-def _path_of(bot, source: str, path: str | None) -> Path:
-    return Path(path) if path else Path(bot.settings.data_dir) / source
 
 
 def score_item(item: dict, answer, k: int, data_dir: Path) -> dict:
@@ -114,9 +102,9 @@ def score_item(item: dict, answer, k: int, data_dir: Path) -> dict:
                 "start": c.start,
                 "end": c.end,
                 "quote": c.quote,
-                "valid": _valid(path, c.start, c.end, c.quote),
+                "valid": is_verbatim(c, path),
                 "also_in_valid": all(
-                    _valid(data_dir / loc.source, loc.start, loc.end, loc.text) for loc in c.also_in
+                    is_verbatim(loc, data_dir / loc.source) for loc in c.also_in
                 ),
             }
         )
