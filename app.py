@@ -107,15 +107,16 @@ def _status(bot: Assistant) -> str:
     )
 
 
-def _articles_table(bot: Assistant) -> list[list]:
-    return [[a["title"] or a["source"], a["date"] or "", a["outlet"] or "", a["source"]] for a in bot.articles()]
+def _articles_table(rows: list[dict]) -> list[list]:
+    return [[a["title"] or a["source"], a["date"] or "", a["outlet"] or "", a["source"]] for a in rows]
 
 
-def _outlets(bot: Assistant) -> list[str]:
-    return sorted({a["outlet"] for a in bot.articles() if a["outlet"]})
+def _outlets(rows: list[dict]) -> list[str]:
+    return sorted({a["outlet"] for a in rows if a["outlet"]})
 
 
 def build(bot: Assistant) -> gr.Blocks:
+    rows = bot.articles()
     with gr.Blocks(title="News Q&A with citations") as page:
         answers_state = gr.State([])
         gr.Markdown("## Ask the articles — every sentence cited, verbatim")
@@ -136,7 +137,7 @@ def build(bot: Assistant) -> gr.Blocks:
             with gr.Column(scale=2):
                 status = gr.Markdown(_status(bot), elem_id="status")
                 with gr.Accordion("Filters", open=False):
-                    outlets = gr.CheckboxGroup(_outlets(bot), label="Outlets (none = all)")
+                    outlets = gr.CheckboxGroup(_outlets(rows), label="Outlets (none = all)")
                     date_from = gr.Textbox(label="From date (YYYY-MM-DD)")
                     date_to = gr.Textbox(label="To date (YYYY-MM-DD)")
                     top_k = gr.Slider(1, 20, value=bot.settings.top_k, step=1, label="Passages (top-k)")
@@ -146,9 +147,9 @@ def build(bot: Assistant) -> gr.Blocks:
                 export_file = gr.File(label="Conversation export", visible=False)
                 with gr.Accordion("Articles", open=False):
                     table = gr.Dataframe(
-                        _articles_table(bot), headers=["title", "date", "outlet", "file"], interactive=False
+                        _articles_table(rows), headers=["title", "date", "outlet", "file"], interactive=False
                     )
-                    pick = gr.Dropdown([a["source"] for a in bot.articles()], label="Open an article")
+                    pick = gr.Dropdown([a["source"] for a in rows], label="Open an article")
                     article_text = gr.Textbox(label="Full text", lines=10, interactive=False)
                 upload = gr.File(label="Add articles (.txt, .md)", file_count="multiple", file_types=[".txt", ".md"])
                 upload_result = gr.Markdown()
@@ -235,13 +236,13 @@ def build(bot: Assistant) -> gr.Blocks:
             )
             if report.skipped:
                 line += "\n\n" + "\n".join(f"- skipped: {reason}" for _, reason in report.skipped)
-            choices = [a["source"] for a in bot.articles()]
+            now = bot.articles()
             return (
                 line,
                 _status(bot),
-                _articles_table(bot),
-                gr.update(choices=choices),
-                gr.update(choices=_outlets(bot)),
+                _articles_table(now),
+                gr.update(choices=[a["source"] for a in now]),
+                gr.update(choices=_outlets(now)),
             )
 
         upload.upload(
