@@ -34,6 +34,8 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install -q torch==2.13.0 $(QUIET)
 	$(PIP) install -q -e '.[dev]' $(QUIET)
 	$(PY) -c "import torch, rag.embed; assert torch.__version__.startswith('2.13.0'), torch.__version__; rag.embed.model_dir()"
+	@# Export the embedder to ONNX once now (about 15 s), so the first ingest does not wait for it.
+	$(PY) -c "import rag.embed as e; e.load_onnx_encoder(e.model_dir())"
 	touch $@
 
 install: $(VENV)/.installed

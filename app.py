@@ -20,6 +20,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import gradio as gr  # noqa: E402
 
 from rag import Answer, Assistant, Filters, RagError  # noqa: E402
+from rag.generate import reply_sentences  # noqa: E402 - the sentence split `Answer.unsupported` indexes
 
 EXAMPLES = [
     "Who received Antony Blinken in Hà Nội?",
@@ -34,14 +35,37 @@ CSS = """
 .citation mark { background: #fde68a; padding: 0 2px; }
 .refusal { border-left: 3px solid #dc2626; background: #fef2f2; padding: 8px 10px; }
 .also { color: #555; font-style: italic; }
+.notice { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; }
+.unsupported { border-left: 3px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 8px 0; }
 """
+UNSUPPORTED_MARK = "⚠ not supported by the articles: "
+
+
+def unsupported_sentences(answer: Answer) -> list[str]:
+    """The answer's sentences listed in `Answer.unsupported` (their markers were removed)."""
+    if not answer.unsupported:
+        return []
+    sentences = [text for text, _ in reply_sentences(answer.text)]
+    return [sentences[i] for i in answer.unsupported if 0 <= i < len(sentences)]
+
+
+def notes_html(answer: Answer) -> str:
+    """The one-line notice (e.g. the language model failed) and the unsupported sentences, if any."""
+    parts = []
+    if answer.notice:
+        parts.append(f'<div class="notice">ℹ {html.escape(answer.notice)}</div>')
+    for sentence in unsupported_sentences(answer):
+        parts.append(f'<div class="unsupported">{UNSUPPORTED_MARK}“{html.escape(sentence)}”</div>')
+    return "\n".join(parts)
 
 
 def sources_html(answer: Answer) -> str:
-    """Each citation: file, title, date, outlet, and its passage with the quote highlighted."""
+    """Notes first, then each citation: file, title, date, outlet, its passage with the quote highlighted."""
+    notes = notes_html(answer)
     if answer.refused:
-        return '<div class="refusal"><strong>Not in the articles.</strong> Nothing is cited.</div>'
-    parts = []
+        refusal = '<div class="refusal"><strong>Not in the articles.</strong> Nothing is cited.</div>'
+        return f"{notes}\n{refusal}" if notes else refusal
+    parts = [notes] if notes else []
     for i, c in enumerate(answer.citations, 1):
         meta = " · ".join(html.escape(x) for x in (c.title, c.date, c.outlet) if x)
         passage = c.passage.text if c.passage else c.quote
@@ -187,6 +211,8 @@ def build(bot: Assistant) -> gr.Blocks:
                 return
             except Exception as exc:  # never a traceback in the page
                 raise gr.Error(f"Something went wrong answering that: {type(exc).__name__}") from exc
+            if answer.notice:
+                gr.Info(answer.notice)
             history.append({"role": "assistant", "content": answer_markdown(answer)})
             answers.append(answer.to_dict())
             yield history, answers, "", sources_html(answer)

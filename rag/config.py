@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +12,9 @@ from pathlib import Path
 from rag.errors import RagError
 
 LLM_MODES = ("extractive", "openai")
+EMBED_RUNTIMES = ("onnx", "torch")
+EMBED_MODES = ("minilm", "openai")
+DEFAULT_COLLECTION = "articles"
 ENV_NAMES = {
     "data_dir": "RAG_DATA_DIR",
     "store_dir": "RAG_STORE_DIR",
@@ -19,9 +23,12 @@ ENV_NAMES = {
     "chroma_host": "RAG_CHROMA_HOST",
     "chroma_port": "RAG_CHROMA_PORT",
     "llm": "RAG_LLM",
+    "embed": "RAG_EMBED",
+    "embed_runtime": "RAG_EMBED_RUNTIME",
     "chunk_tokens": "RAG_CHUNK_TOKENS",
     "max_file_mb": "RAG_MAX_FILE_MB",
     "openai_model": "RAG_OPENAI_MODEL",
+    "openai_embed_model": "RAG_OPENAI_EMBED_MODEL",
     "openai_base_url": "OPENAI_BASE_URL",
     "openai_api_key": "OPENAI_API_KEY",
     "openai_timeout": "RAG_OPENAI_TIMEOUT",
@@ -39,9 +46,12 @@ class Settings:
     chroma_host: str | None = None
     chroma_port: int = 8000
     llm: str = "extractive"
+    embed: str = "minilm"
+    embed_runtime: str = "onnx"  # MiniLM on ONNX Runtime or torch: the same vectors, ONNX is faster
     chunk_tokens: int = 160
     max_file_mb: float = 10.0
     openai_model: str = "gpt-4o-mini"
+    openai_embed_model: str = "text-embedding-3-small"
     openai_base_url: str | None = None
     openai_api_key: str | None = None
     openai_timeout: float = 30.0  # seconds per attempt
@@ -56,17 +66,22 @@ class Settings:
         for key in [k for k in overrides if k in ENV_NAMES]:
             value = overrides.pop(key)
             env[ENV_NAMES[key]] = "" if value is None else str(value)
+        embed = _choice(env, "RAG_EMBED", "minilm", EMBED_MODES)
+        embed_model = _get(env, "RAG_OPENAI_EMBED_MODEL", "") or "text-embedding-3-small"
         s = cls(
             data_dir=Path(_get(env, "RAG_DATA_DIR", "data/articles")),
             store_dir=Path(_get(env, "RAG_STORE_DIR", "vectorstore")),
-            collection=_collection(env),
+            collection=_collection(env, embed, embed_model),
             top_k=_int(env, "RAG_TOP_K", 5, 1, 50),
             chroma_host=_get(env, "RAG_CHROMA_HOST", "") or None,
             chroma_port=_int(env, "RAG_CHROMA_PORT", 8000, 1, 65535),
             llm=_choice(env, "RAG_LLM", "extractive", LLM_MODES),
+            embed=embed,
+            embed_runtime=_choice(env, "RAG_EMBED_RUNTIME", "onnx", EMBED_RUNTIMES),
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", 160, 32, 2048),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", 10.0, 0.001, 1024.0),
             openai_model=_get(env, "RAG_OPENAI_MODEL", "gpt-4o-mini"),
+            openai_embed_model=embed_model,
             openai_base_url=_get(env, "OPENAI_BASE_URL", "") or None,
             openai_api_key=_get(env, "OPENAI_API_KEY", "") or None,
             openai_timeout=_float(env, "RAG_OPENAI_TIMEOUT", 30.0, 0.01, 600.0),
@@ -75,6 +90,7 @@ class Settings:
         )
         s = replace(s, **overrides) if overrides else s
         s.check_llm()
+        s.check_embed()
         return s
 
     def check_llm(self) -> None:
@@ -85,6 +101,16 @@ class Settings:
             raise RagError(
                 "RAG_LLM=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
                 "server); set one, or unset RAG_LLM for the offline answerer"
+            )
+
+    def check_embed(self) -> None:
+        """With `embed="openai"`, a key or a base URL (a local server) must be set."""
+        if self.embed not in EMBED_MODES:
+            raise RagError(f"RAG_EMBED={self.embed!r} is not supported; use one of: {', '.join(EMBED_MODES)}")
+        if self.embed == "openai" and not (self.openai_api_key or self.openai_base_url):
+            raise RagError(
+                "RAG_EMBED=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
+                "server); set one, or unset RAG_EMBED for the offline embedder"
             )
 
     @property
@@ -124,10 +150,30 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     return value
 
 
-def _collection(env: Mapping[str, str]) -> str:
-    value = _get(env, "RAG_COLLECTION", "articles")
+def _collection(env: Mapping[str, str], embed: str, embed_model: str) -> str:
+    """RAG_COLLECTION as given; unset, each embedder gets its own default collection."""
+    value = _get(env, "RAG_COLLECTION", "")
+    if not value:
+        return default_collection(embed, embed_model)
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,60}[A-Za-z0-9]", value):
         raise RagError(
             f"RAG_COLLECTION={value!r} is not a valid name; use 3-62 letters, digits, '.', '_' or '-'"
         )
     return value
+
+
+def default_collection(embed: str, embed_model: str) -> str:
+    """`articles` for MiniLM (existing stores keep working); `articles-<model>` for OpenAI embeddings.
+
+    The name keeps to Chroma's rules (3-63 of [A-Za-z0-9._-], alphanumeric at both ends) with
+    room for the manifest's `-files` suffix; a long model name is cut and given a short hash.
+    """
+    if embed != "openai":
+        return DEFAULT_COLLECTION
+    slug = re.sub(r"[^a-z0-9._-]+", "-", embed_model.lower())
+    slug = re.sub(r"[._-]{2,}", "-", slug).strip("._-") or "model"
+    room = 63 - len(DEFAULT_COLLECTION) - len("-") - len("-files")
+    if len(slug) > room:
+        digest = hashlib.sha1(embed_model.encode("utf-8")).hexdigest()[:8]
+        slug = slug[: room - 9].rstrip("._-") + "-" + digest
+    return f"{DEFAULT_COLLECTION}-{slug}"

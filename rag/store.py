@@ -57,8 +57,9 @@ class Store:
         stored = (self.passages.metadata or {}).get("embedder")
         if stored and stored != embedder_name:
             raise RagError(
-                f"collection {settings.collection!r} was built with the embedder {stored!r}, not "
-                f"{embedder_name!r}; set RAG_COLLECTION to a new name and run `rag ingest`"
+                f"collection {settings.collection!r} at {settings.store_location} was built with the "
+                f"embedder {stored!r}, not {embedder_name!r}; set {_embed_setting(stored)} to use it, or "
+                "set RAG_COLLECTION to a new name (or unset it) and run `rag ingest`"
             )
         self.embedder_name = embedder_name
         self._batch = max(1, min(1000, self.client.get_max_batch_size()))
@@ -158,6 +159,13 @@ class Store:
     def count(self) -> int:
         with self._guard():
             return self.passages.count()
+
+
+def _embed_setting(embedder_name: str) -> str:
+    """The variables that select `embedder_name` again (names as recorded by rag.embed_openai)."""
+    if embedder_name.startswith("openai:"):
+        return f"RAG_EMBED=openai RAG_OPENAI_EMBED_MODEL={embedder_name.removeprefix('openai:')}"
+    return "RAG_EMBED=minilm"
 
 
 def _is_connection_error(exc: Exception) -> bool:

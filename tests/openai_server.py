@@ -4,12 +4,16 @@ It speaks the real wire format, so the real `openai` client talks to it over HTT
 
 - POST /v1/chat/completions, whole (`chat.completion` JSON) or streamed (`stream: true`: SSE
   `data: {chat.completion.chunk}\\n\\n` events, then `data: [DONE]\\n\\n`);
-- POST /v1/embeddings (deterministic vectors from a hash of the text);
+- POST /v1/embeddings (a hashed bag of accent-folded words, L2-normalised: texts sharing words
+  are near, so retrieval with these vectors finds the right passages; `encoding_format` float or
+  base64, as the client asks);
 - GET /v1/models.
 
 Each test scripts it with `server.respond(fn)`: `fn(request)` gets the parsed `Request` and
-returns a `Reply` (content, HTTP status, delay, chunking) or just the reply text. Every request
-is recorded in `server.requests`, so a test can count attempts and read the prompt.
+returns a `Reply` (content, HTTP status, delay, chunking) or just the reply text;
+`server.respond_embeddings(fn)` scripts embedding failures the same way (`fn` returns a `Reply`
+with a status or delay, or None for the normal vectors). Every request is recorded in
+`server.requests`, so a test can count attempts and read the prompt.
 
     with OpenAIServer() as server:
         server.respond(lambda req: Reply("Hello [1]", chunk_words=1))
@@ -21,9 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
+import re
 import struct
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,11 +83,12 @@ _ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_api_key", 429: "rate
 class OpenAIServer:
     """Start with `start()` (or `with`), stop with `stop()`; `url` is the base URL ending in /v1."""
 
-    def __init__(self, model: str = "test-model", embedding_dim: int = 8) -> None:
+    def __init__(self, model: str = "test-model", embedding_dim: int = 256) -> None:
         self.model = model
         self.embedding_dim = embedding_dim
         self.requests: list[Request] = []
         self._responder: Responder = lambda request: Reply("")
+        self._embed_responder: Callable[[Request], Reply | None] = lambda request: None
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -101,6 +109,10 @@ class OpenAIServer:
             self._responder = lambda request: fn
         self.reset()
 
+    def respond_embeddings(self, fn: Callable[[Request], Reply | None] | Reply | None) -> None:
+        """Script /embeddings: a `Reply` (status, delay) to fail or stall, None for the normal vectors."""
+        self._embed_responder = fn if callable(fn) else (lambda request: fn)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -109,6 +121,11 @@ class OpenAIServer:
     def chat_requests(self) -> list[Request]:
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    @property
+    def embedding_requests(self) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/embeddings")]
 
     def start(self) -> OpenAIServer:
         server = self
@@ -145,10 +162,20 @@ class OpenAIServer:
         return Reply(reply) if isinstance(reply, str) else reply
 
     def embedding(self, text: str) -> list[float]:
-        digest = hashlib.sha256(text.encode("utf-8")).digest()
-        raw = [b / 255.0 - 0.5 for b in digest[: self.embedding_dim]]
-        norm = sum(x * x for x in raw) ** 0.5 or 1.0
-        return [x / norm for x in raw]
+        """A hashed bag of folded, stemmed words: each adds ±(1 + log count) to one of `embedding_dim` slots."""
+        counts: dict[str, int] = {}
+        for word in _folded_words(text):
+            counts[word] = counts.get(word, 0) + 1
+        vector = [0.0] * self.embedding_dim
+        for word, count in counts.items():
+            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self.embedding_dim
+            weight = 1.0 + math.log(count)  # sublinear: a word repeated ten times is not ten times the topic
+            vector[slot] += weight if digest[4] & 1 else -weight
+        norm = sum(x * x for x in vector) ** 0.5
+        if not norm:  # no content word: a fixed unit vector, never zeros (cosine needs a length)
+            return [1.0] + [0.0] * (self.embedding_dim - 1)
+        return [x / norm for x in vector]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -269,6 +296,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _embeddings(self, request: Request) -> None:
+        scripted = self.owner._embed_responder(request)
+        if scripted is not None:
+            if scripted.delay:
+                time.sleep(scripted.delay)
+            if scripted.status != 200:
+                self._error(scripted.status, scripted.error)
+                return
         inputs = request.body.get("input", [])
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -290,10 +324,32 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
+_STOPWORDS = frozenset(
+    "a about after also an and are as at be been but by did do does for from had has have he her his "
+    "how in into is it its many more most much not of on or other over said she such than that the "
+    "their then there these they this those to was were what when where which who whom whose why "
+    "will with".split()
+)
+
+
+def _folded_words(text: str) -> list[str]:
+    """Lower-case words without accents (Trọng = trong, đ = d), stopwords left out, crudely stemmed."""
+    folded = unicodedata.normalize("NFKD", text.lower().replace("đ", "d"))
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return [_stem(w) for w in re.findall(r"[a-z0-9]+", folded) if w not in _STOPWORDS]
+
+
+def _stem(word: str) -> str:
+    """living = live = liv, talks = talk: enough for a question to meet its passage."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) > 3 else word
+
+
 def _chunks(text: str, words_per_chunk: int) -> list[str]:
     """`text` cut into pieces of a few words each, whitespace kept, so "".join gives it back."""
-    import re
-
     tokens = re.findall(r"\S+\s*|\s+", text)
     n = max(1, words_per_chunk)
     return ["".join(tokens[i : i + n]) for i in range(0, len(tokens), n)]

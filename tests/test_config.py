@@ -27,6 +27,7 @@ BAD_VALUES = [
     ("RAG_COLLECTION", "a"),
     ("RAG_COLLECTION", "bad name!"),
     ("RAG_COLLECTION", "-leading-dash"),
+    ("RAG_EMBED", "bert"),
 ]
 
 
@@ -104,3 +105,49 @@ def test_store_dir_that_is_a_file_is_a_clear_error(tmp_path):
     with pytest.raises(RagError) as info:
         Assistant(store_dir=blocker)
     assert str(blocker) in str(info.value) or "RAG_STORE_DIR" in str(info.value)
+
+
+def test_embedder_defaults_to_minilm_and_the_articles_collection():
+    s = Settings.from_env({})
+    assert (s.embed, s.openai_embed_model, s.collection) == ("minilm", "text-embedding-3-small", "articles")
+
+
+def test_openai_embeddings_get_their_own_default_collection():
+    env = {"RAG_EMBED": "OpenAI", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}
+    s = Settings.from_env(env)
+    assert (s.embed, s.collection) == ("openai", "articles-text-embedding-3-small")
+    s = Settings.from_env({**env, "RAG_OPENAI_EMBED_MODEL": "BAAI/bge-m3"})
+    assert (s.openai_embed_model, s.collection) == ("BAAI/bge-m3", "articles-baai-bge-m3")
+    # An explicit RAG_COLLECTION is used as given (the Store checks which embedder built it).
+    assert Settings.from_env({**env, "RAG_COLLECTION": "news"}).collection == "news"
+    assert Settings.from_env({"RAG_EMBED": "openai"}, openai_base_url="http://x/v1", collection=None).collection == (
+        "articles-text-embedding-3-small"
+    )
+
+
+@pytest.mark.parametrize("model", ["x" * 200, "org/Model:v2 (beta)!", "--", "émbed/模型"])
+def test_derived_collection_names_keep_chromas_rules_with_room_for_the_manifest(model):
+    import re
+
+    s = Settings.from_env({"RAG_EMBED": "openai", "OPENAI_API_KEY": "sk-test", "RAG_OPENAI_EMBED_MODEL": model})
+    for name in (s.collection, s.collection + "-files"):
+        assert 3 <= len(name) <= 63 and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9]", name), name
+
+
+def test_long_model_names_that_share_a_prefix_get_different_collections():
+    a = Settings.from_env({"RAG_EMBED": "openai", "OPENAI_API_KEY": "k", "RAG_OPENAI_EMBED_MODEL": "m" * 80 + "a"})
+    b = Settings.from_env({"RAG_EMBED": "openai", "OPENAI_API_KEY": "k", "RAG_OPENAI_EMBED_MODEL": "m" * 80 + "b"})
+    assert a.collection != b.collection
+
+
+def test_openai_embeddings_need_a_key_or_a_base_url(tmp_path):
+    from rag import Assistant
+
+    with pytest.raises(RagError) as info:
+        Settings.from_env({"RAG_EMBED": "openai"})
+    message = str(info.value)
+    assert "RAG_EMBED=openai" in message and "OPENAI_API_KEY" in message and "OPENAI_BASE_URL" in message
+    assert "\n" not in message
+    with pytest.raises(RagError, match="RAG_EMBED"):
+        Assistant(embed="openai", openai_api_key=None, openai_base_url=None, store_dir=tmp_path / "s")
+    assert not (tmp_path / "s").exists()  # refused before anything was created

