@@ -150,6 +150,9 @@ class ExtractiveAnswerer:
         answering = [c for c in scored if self._answers(question, c, rarest)]
         if not answering:
             return [], "no sentence holds what is asked"
+        # "How long ...?" is answered by a figure in that unit ("six years"), not by any figure.
+        in_unit = [c for c in answering if c.in_unit]
+        answering = in_unit or answering
         picked = self._pick(question, answering)
         # Keep the article's own order when sentences come from one passage.
         picked.sort(key=lambda c: (c.sentence.rank, c.sentence.start))
@@ -245,12 +248,12 @@ class ExtractiveAnswerer:
                 before = set(terms(sents[i - 1].text)) if i > 0 else set()
                 coverage, focus = self._coverage(question, weights, names, own, before, passage_terms)
                 covered = self._matched(question, weights, own)
-                fits = _fits_type(question, sent.text, own, q_names)
+                in_unit = bool(unit and re.search(unit, fold(sent.text)))
+                fits = in_unit or _fits_type(question, sent.text, own, q_names)
                 score = coverage + 0.08 / (1 + rank) + 0.3 * (passage.similarity or 0.0)
                 score += 0.3 if fits else (-0.15 if question.qtype in TYPED else 0.0)
                 if question.qtype == "list":
                     score += 0.03 * min(sent.text.count(","), 5)
-                in_unit = bool(unit and re.search(unit, fold(sent.text)))
                 score += UNIT_BONUS if in_unit else 0.0
                 out.append(Scored(sent, score, coverage, covered, fits, in_passage, focus, in_unit))
         out.sort(key=lambda s: -s.score)
@@ -355,7 +358,11 @@ def _quantity_pattern(question: Question) -> str | None:
         unit = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
     else:
         return None
-    return rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
+    figure = rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
+    if unit.startswith("year"):  # "how many years", not "how long ago"
+        # An anniversary counts years: "the 10th anniversary" answers "how many years".
+        figure += r"|\b\d+(?:st|nd|rd|th)\s+anniversary\b"
+    return figure
 
 
 def _places(sentence: str, q_names: set[str]) -> set[str]:

@@ -36,6 +36,7 @@ SYNONYMS = {
     "promise": "commit pledge", "pledge": "commit promise", "renew": "reiterate",
     "pass": "convey", "thank": "gratitude grateful thanks", "greetings": "regards wishes",
     "regard": "consider", "respond": "reply react answer",
+    "notable": "significance significant", "significant": "significance notable",
     "want": "wish desire hope", "keen": "wish hope desire", "eager": "wish hope desire",
     # trade, health, consequences
     "tariff": "duty duties", "tariffs": "duty duties", "duties": "tariff",
@@ -228,9 +229,15 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     if previous and is_follow_up(text, entities):
         prev_text = previous[-1]
         prev_entities, _ = extract_entities(prev_text)
+        named = answer_referents(text, prev_text, previous_answer(history))
+        if named:
+            # "What is his title?" after "Who did Trung talk to?": "his" is the person the answer
+            # named, so the earlier question's own words no longer say what is asked.
+            context_entities = tuple(e for e in named if e not in entities)
+            context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
+            return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alternatives(text))
         # A place or time the follow-up may replace: "... in Washington?" -> "And in New York?"
-        replaceable = ("in", "at", "on", "from", "to", "during")
-        kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, replaceable))]
+        kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
         context_entities = tuple(e for e in kept if e not in entities)
         # A place or time the follow-up replaces ("and in New York?") is no longer context.
         replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
@@ -285,6 +292,47 @@ def previous_questions(history: Sequence | None) -> list[str]:
         elif isinstance(turn, str):
             out.append(turn)
     return out
+
+
+def previous_answer(history: Sequence | None) -> str:
+    """The assistant's last reply in `history` ("" when there is none)."""
+    for turn in reversed(list(history or ())):
+        if isinstance(turn, dict):
+            if turn.get("role") == "assistant" and isinstance(turn.get("content"), str):
+                return turn["content"]
+            if turn.get("role") == "user":
+                return ""
+        elif isinstance(turn, (list, tuple)) and len(turn) > 1 and isinstance(turn[1], str):
+            return turn[1]
+    return ""
+
+
+_SETTING = ("in", "at", "on", "from", "to", "during")  # prepositions before a place or a time
+_SINGULAR_PERSON = re.compile(r"\b(?:he|him|his|she|her)\b", re.I)
+
+
+def answer_referents(text: str, prev_question: str, prev_answer: str) -> tuple[str, ...]:
+    """People a singular pronoun of `text` refers to when the earlier turn asked who: the names its
+    answer gave that the earlier question did not ("Who did Trung meet?" ... "What is his title?")."""
+    if not _SINGULAR_PERSON.search(text) or question_type(prev_question) != "person":
+        return ()
+    said = re.sub(r"\s*\[\d+\]", "", prev_answer)  # without its citation markers
+    asked = {t for e in extract_entities(prev_question)[0] for t in terms(e)}
+    out: list[str] = []
+    for name in person_names(said):
+        # Titles and function words around a name are not the name: "prime minister pham minh chinh".
+        kept = [
+            w for w in name.split()
+            if w not in STOPWORDS and w not in NOT_NAMES and stem(w) not in _TITLE_WORDS and w != "prime"
+        ]
+        if len(kept) < 2 or kept[-1] in ORG_WORDS:
+            continue
+        if set(terms(" ".join(kept))) & asked:  # the earlier question's own person
+            continue
+        if is_setting(said, " ".join(kept)):  # "In New York, ...": a place, not a person
+            continue
+        out.append(" ".join(kept))
+    return tuple(dict.fromkeys(out))
 
 
 def is_follow_up(text: str, entities: Sequence[str]) -> bool:

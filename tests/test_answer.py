@@ -107,6 +107,38 @@ def test_follow_up_without_history_is_not_given_the_earlier_subject(demo_bot):
     assert "trung" in normalize_answer(follow.standalone_question)
 
 
+def test_pronoun_after_a_who_question_means_the_person_the_answer_named(demo_bot):
+    # "he" is the Prime Minister the first answer named, not Blinken from the first question.
+    first_q = "Which Vietnamese Prime Minister hosted Blinken?"
+    first = demo_bot.ask(first_q)
+    assert "chinh" in normalize_answer(first.text), first.text
+    history = [{"role": "user", "content": first_q}, {"role": "assistant", "content": first.text}]
+    follow = demo_bot.ask("What did he thank the US for?", history=history)
+    assert "pham minh chinh" in normalize_answer(follow.standalone_question or "")
+    assert "vaccines" in normalize_answer(follow.text), follow.text
+    assert_citations_verbatim(follow)
+
+
+def test_answer_referents_skip_titles_places_and_the_questions_own_names():
+    from rag.question import answer_referents
+
+    answer = (
+        "In New York, the delegation had an online discussion with US Special Presidential Envoy for "
+        "Climate John Kerry. [1] Party General Secretary Nguyen Phu Trong received Antony Blinken. [2]"
+    )
+    got = answer_referents("What is his title?", "Who did Blinken talk to?", answer)
+    assert "nguyen phu trong" in got and any(name.endswith("john kerry") for name in got)
+    assert not any("york" in name or "blinken" in name for name in got), got
+    # Not a who-question, or no singular pronoun: nothing is taken from the answer.
+    assert answer_referents("What is his title?", "When did Blinken visit?", answer) == ()
+    assert answer_referents("And in Washington?", "Who did Blinken talk to?", answer) == ()
+
+
+def test_how_many_years_is_answered_by_an_anniversary(demo_bot):
+    answer = demo_bot.ask("How many years had the Vietnam-US Comprehensive Partnership existed in 2023?")
+    assert "10th anniversary" in normalize_answer(answer.text), answer.text
+
+
 def test_answer_lists_at_most_k_passages(demo_bot):
     answer = demo_bot.ask("Who received Antony Blinken in Hanoi?", k=2)
     assert 0 < len(answer.passages) <= 2
