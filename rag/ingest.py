@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rag.documents import ArticleError, find_articles, read_article, split_passages
@@ -36,6 +37,21 @@ def _targets(paths: Sequence[Path], report: IngestReport) -> tuple[list[tuple[Pa
     return targets, roots
 
 
+BATCH_PASSAGES = 512  # passages embedded together: files are grouped until they reach this many
+
+
+@dataclass
+class _Split:
+    """A file read and split, waiting for its passages to be embedded and written."""
+
+    source: str
+    fingerprint: str
+    metadata: dict
+    sha256: str
+    nodes: list
+    replaces: bool
+
+
 def ingest(
     paths: Sequence[Path],
     store: Store,
@@ -44,13 +60,20 @@ def ingest(
     max_bytes: int | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Bring the store in line with `paths` (folders are synced: files deleted there are removed)."""
+    """Bring the store in line with `paths` (folders are synced: files deleted there are removed).
+
+    Files stream through in groups of about `BATCH_PASSAGES` passages: one embedding batch per
+    group (sorted by length inside the embedder, identical text embedded once), so memory stays
+    flat however large the folder, and each file is committed (manifest row last) as its group
+    is written. An interrupted run keeps every committed file; the next run does the rest.
+    """
     started = time.perf_counter()
     report = IngestReport()
     targets, roots = _targets(paths, report)
     manifest = store.file_records()
     fingerprint_suffix = f"{chunk_tokens}:{PARSER_VERSION}:{embedder.model_name}"
     seen: set[str] = set()
+    group: list[_Split] = []
     for done, (path, source) in enumerate(targets, 1):
         if progress:
             progress(done, len(targets), source)
@@ -79,23 +102,11 @@ def ingest(
         if not nodes:
             report.skipped.append((source, f"{path}: no passages could be made from it"))
             continue
-        hashes = [n.metadata["content_hash"] for n in nodes]
-        known = store.embeddings_by_hash(sorted(set(hashes)))
-        missing = sorted({h for h in hashes if h not in known})
-        if missing:
-            texts = {n.metadata["content_hash"]: n.get_content() for n in nodes}
-            for h, vec in zip(missing, embedder.embed([texts[h] for h in missing]), strict=True):
-                known[h] = vec
-        ids = [n.node_id for n in nodes]
-        stale = set(store.passage_ids(source)) - set(ids)
-        store.add_passages(ids, [n.get_content() for n in nodes], [n.metadata for n in nodes], [known[h] for h in hashes])
-        store.delete_passages(sorted(stale))
-        file_meta = dict(article.metadata, fingerprint=fingerprint, passages=len(nodes))
-        file_meta.pop("file_hash", None)
-        file_meta["sha256"] = article.sha256
-        store.put_file(source, file_meta)
-        (report.updated if old else report.added).append(source)
-        report.passages_written += len(nodes)
+        group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
+        if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
+            _write(group, store, embedder, report)
+            group = []
+    _write(group, store, embedder, report)
     for source, meta in manifest.items():
         path = Path(meta.get("path", ""))
         if source in seen or path.exists():
@@ -106,3 +117,29 @@ def ingest(
     report.passages_total = store.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write(group: list[_Split], store: Store, embedder: MiniLMEmbedding, report: IngestReport) -> None:
+    """Embed a group of files' passages in one batch, then commit the files one by one."""
+    if not group:
+        return
+    texts = {n.metadata["content_hash"]: n.get_content() for g in group for n in g.nodes}
+    known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
+    missing = [h for h in texts if h not in known]
+    known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
+    for g in group:
+        ids = [n.node_id for n in g.nodes]
+        stale = set(store.passage_ids(g.source)) - set(ids)
+        store.add_passages(
+            ids,
+            [n.get_content() for n in g.nodes],
+            [n.metadata for n in g.nodes],
+            [known[n.metadata["content_hash"]] for n in g.nodes],
+        )
+        store.delete_passages(sorted(stale))
+        file_meta = dict(g.metadata, fingerprint=g.fingerprint, passages=len(g.nodes), sha256=g.sha256)
+        file_meta.pop("file_hash", None)
+        store.put_file(g.source, file_meta)
+        (report.updated if g.replaces else report.added).append(g.source)
+        report.passages_written += len(g.nodes)
+    report.passages_embedded += len(missing)

@@ -106,6 +106,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     passages_written: int = 0
+    passages_embedded: int = 0  # written passages whose text had no stored embedding yet
     passages_total: int = 0
     seconds: float = 0.0
 
@@ -117,7 +118,8 @@ class IngestReport:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)}, skipped {len(self.skipped)}; "
-            f"{self.passages_written} passages written, {self.passages_total} in store "
+            f"{self.passages_written} passages written ({self.passages_embedded} embedded), "
+            f"{self.passages_total} in store "
             f"({self.seconds:.1f}s)"
         )
 

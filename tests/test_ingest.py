@@ -235,3 +235,45 @@ def test_ingest_a_single_file_path(make_bot, tmp_path):
     (row,) = bot.articles()
     assert row["title"] == "Flood warning"
     _assert_consistent(bot)
+
+
+# --- large folders: batches across files, interrupt and resume ---------------------------
+
+
+def test_files_are_embedded_together_and_copies_within_a_run_once(make_bot):
+    articles = dict(SMALL_ARTICLES, **{"mekong-copy.txt": SMALL_ARTICLES["mekong.txt"]})
+    bot, _ = make_bot(articles)
+    calls: list[int] = []
+    real = bot.embedder.embed
+    object.__setattr__(bot.embedder, "embed", lambda texts: calls.append(len(texts)) or real(texts))
+    report = bot.ingest()
+    assert sorted(report.added) == sorted(articles)
+    # One batch for the whole small folder, and the copy's text was not embedded a second time.
+    assert len(calls) == 1
+    assert report.passages_embedded == calls[0] < report.passages_written
+    _assert_consistent(bot)
+
+
+def test_interrupted_ingest_resumes_without_duplicates(make_bot, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "BATCH_PASSAGES", 1)  # commit file by file
+    bot, _ = make_bot()
+    names = sorted(SMALL_ARTICLES)
+
+    def stop_at_third(done, total, source):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bot.ingest(progress=stop_at_third)
+    committed = [row["source"] for row in bot.articles()]
+    assert committed == names[:2]
+    _assert_consistent(bot)
+    before = _ids(bot)
+
+    report = bot.ingest()
+    assert sorted(report.added) == names[2:] and sorted(report.unchanged) == names[:2]
+    assert set(before) <= set(_ids(bot))
+    _assert_consistent(bot)
+    assert bot.ingest().changed is False
