@@ -13,7 +13,7 @@ from rag.embed_openai import embedder_for
 from rag.errors import RagError
 from rag.generate import OpenAIAnswerer, failure_notice
 from rag.ingest import Progress, ingest
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, load_synced
 from rag.llm import LLMClient, LLMConfig, LLMError
 from rag.models import Answer, IngestReport, Passage
 from rag.question import analyse
@@ -73,7 +73,7 @@ class Assistant:
     def lexical(self) -> LexicalIndex:
         with self._lock:
             if self._lexical is None:
-                self._lexical = LexicalIndex(self.store.all_passages())
+                self._lexical = load_synced(self.store, self.settings.lexical_path)
             return self._lexical
 
     @property

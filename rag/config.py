@@ -114,6 +114,15 @@ class Settings:
             )
 
     @property
+    def lexical_path(self) -> Path:
+        """Where the lexical index is kept between runs: beside the store, or in the user's cache
+        for a Chroma server (it is checked against the server's file fingerprints on every start)."""
+        if self.chroma_host:
+            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "lexical"
+            return cache / f"{self.chroma_host}-{self.chroma_port}-{self.collection}.pkl"
+        return self.store_dir / "rag-lexical" / f"{self.collection}.pkl"
+
+    @property
     def store_location(self) -> str:
         if self.chroma_host:
             return f"chroma server http://{self.chroma_host}:{self.chroma_port}"

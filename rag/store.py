@@ -156,6 +156,20 @@ class Store:
                 )
         return out
 
+    def passages_of(self, sources: list[str]) -> list[Record]:
+        """The passages of the files named in `sources` (for an incremental lexical index)."""
+        out: list[Record] = []
+        with self._guard():
+            for i in range(0, len(sources), 100):
+                got = self.passages.get(
+                    where={"source": {"$in": sources[i : i + 100]}}, include=["documents", "metadatas"]
+                )
+                out.extend(
+                    Record(i_, t, dict(m))
+                    for i_, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                )
+        return out
+
     def count(self) -> int:
         with self._guard():
             return self.passages.count()

@@ -1,0 +1,84 @@
+"""The lexical index: kept beside the store, brought up to date file by file, and its copy detection."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SMALL_ARTICLES, file_text
+
+from rag import Assistant
+from rag.lexical import LexicalIndex, containment, shingle_hashes, shingles
+from rag.store import Store
+
+
+@pytest.fixture
+def ingested(make_bot):
+    bot, data = make_bot()
+    bot.ingest()
+    _ = bot.lexical  # first start: built from the store and written to disk
+    return bot, data
+
+
+def _reopen(bot) -> Assistant:
+    return Assistant(store_dir=bot.settings.store_dir, data_dir=bot.settings.data_dir, collection="articles")
+
+
+def test_index_is_kept_on_disk_and_loaded_without_rereading_the_store(ingested, monkeypatch):
+    bot, _ = ingested
+    assert bot.settings.lexical_path.is_file()
+    expected = bot.retrieve("jasmine rice harvest", k=3)
+
+    def no_full_read(self):
+        raise AssertionError("the whole store was read again at start-up")
+
+    monkeypatch.setattr(Store, "all_passages", no_full_read)
+    again = _reopen(bot)
+    assert len(again.lexical) == len(bot.lexical)
+    assert [p.id for p in again.retrieve("jasmine rice harvest", k=3)] == [p.id for p in expected]
+
+
+def test_only_changed_files_are_read_again(ingested, monkeypatch):
+    bot, data = ingested
+    path = data / "mekong.txt"
+    path.write_text(file_text(path).replace("jasmine rice", "glutinous rice"), encoding="utf-8")
+    (data / "bridge.txt").unlink()
+    bot.ingest()
+
+    asked: list[list[str]] = []
+    real = Store.passages_of
+    monkeypatch.setattr(Store, "passages_of", lambda self, sources: asked.append(sources) or real(self, sources))
+    again = _reopen(bot)
+    hits = again.lexical.search("glutinous", 5)
+    assert asked == [["mekong.txt"]]  # the deleted file is dropped without a read
+    assert hits and again.lexical.records[again.lexical.position[hits[0][0]]].metadata["source"] == "mekong.txt"
+    assert not again.lexical.search("jasmine", 5)
+    assert all(r.metadata["source"] != "bridge.txt" for r in again.lexical.records)
+    assert sorted(r.id for r in again.lexical.records) == sorted(r.id for r in again.store.all_passages())
+
+
+def test_torn_index_file_is_rebuilt(ingested):
+    bot, _ = ingested
+    bot.settings.lexical_path.write_bytes(b"\x80\x05 not a pickle")
+    again = _reopen(bot)
+    assert len(again.lexical) == again.store.count() > 0
+    assert again.settings.lexical_path.stat().st_size > 100  # written again, whole
+
+
+def test_hashed_copy_detection_agrees_with_shingle_sets():
+    texts = list(SMALL_ARTICLES.values())
+    texts += [texts[0][: len(texts[0]) // 2], texts[1] + " An extra closing sentence for the copy."]
+    records = [_record(i, t) for i, t in enumerate(texts)]
+    index = LexicalIndex(records)
+    for text in texts:
+        want = {
+            i for i, other in enumerate(texts)
+            if max(containment(shingles(text), shingles(other)), containment(shingles(other), shingles(text))) >= 0.5
+        }
+        got = {int(r.id) for r, _ in index.copies(text)}
+        assert got == want
+    assert len(shingle_hashes(texts[0])) == len(shingles(texts[0]))
+
+
+def _record(i: int, text: str):
+    from rag.store import Record
+
+    return Record(str(i), text, {"source": f"f{i}.txt", "start": 0})
