@@ -64,8 +64,8 @@ def ingest(
 
     Files stream through in groups of about `BATCH_PASSAGES` passages: one embedding batch per
     group (sorted by length inside the embedder, identical text embedded once), so memory stays
-    flat however large the folder, and each file is committed (manifest row last) as its group
-    is written. An interrupted run keeps every committed file; the next run does the rest.
+    flat however large the folder, and its files are committed (manifest rows last) once the
+    group is written. An interrupted run keeps every committed file; the next run does the rest.
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -120,26 +120,32 @@ def ingest(
 
 
 def _write(group: list[_Split], store: Store, embedder: MiniLMEmbedding, report: IngestReport) -> None:
-    """Embed a group of files' passages in one batch, then commit the files one by one."""
+    """Embed a group of files' passages in one batch and write them, then commit the files."""
     if not group:
         return
     texts = {n.metadata["content_hash"]: n.get_content() for g in group for n in g.nodes}
     known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
     missing = [h for h in texts if h not in known]
     known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
+    # All the group's passages in one write, then the stale ones of re-ingested files, then the
+    # manifest rows: a file counts as ingested only once everything of it is stored.
+    nodes = [n for g in group for n in g.nodes]
+    store.add_passages(
+        [n.node_id for n in nodes],
+        [n.get_content() for n in nodes],
+        [n.metadata for n in nodes],
+        [known[n.metadata["content_hash"]] for n in nodes],
+    )
+    # Stale: an edited file's old passages, or those an interrupted run left of a changed file.
+    keep = {n.node_id for n in nodes}
+    stored = store.passage_ids_of([g.source for g in group])
+    store.delete_passages(sorted(i for ids in stored.values() for i in ids if i not in keep))
+    rows = {}
     for g in group:
-        ids = [n.node_id for n in g.nodes]
-        stale = set(store.passage_ids(g.source)) - set(ids)
-        store.add_passages(
-            ids,
-            [n.get_content() for n in g.nodes],
-            [n.metadata for n in g.nodes],
-            [known[n.metadata["content_hash"]] for n in g.nodes],
-        )
-        store.delete_passages(sorted(stale))
-        file_meta = dict(g.metadata, fingerprint=g.fingerprint, passages=len(g.nodes), sha256=g.sha256)
-        file_meta.pop("file_hash", None)
-        store.put_file(g.source, file_meta)
+        meta = dict(g.metadata, fingerprint=g.fingerprint, passages=len(g.nodes), sha256=g.sha256)
+        meta.pop("file_hash", None)
+        rows[g.source] = meta
         (report.updated if g.replaces else report.added).append(g.source)
         report.passages_written += len(g.nodes)
+    store.put_files(rows)
     report.passages_embedded += len(missing)

@@ -88,9 +88,15 @@ class Store:
             got = self.files.get(include=["metadatas"])
         return {i: dict(m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)}
 
-    def put_file(self, source: str, metadata: dict) -> None:
+    def put_files(self, rows: dict[str, dict]) -> None:
+        """Manifest rows (source -> metadata), written in one call."""
+        if not rows:
+            return
         with self._guard():
-            self.files.upsert(ids=[source], embeddings=[[0.0]], metadatas=[metadata])
+            sources = list(rows)
+            for i in range(0, len(sources), self._batch):
+                part = sources[i : i + self._batch]
+                self.files.upsert(ids=part, embeddings=[[0.0]] * len(part), metadatas=[rows[s] for s in part])
 
     def delete_file(self, source: str) -> None:
         with self._guard():
@@ -102,6 +108,16 @@ class Store:
     def passage_ids(self, source: str) -> list[str]:
         with self._guard():
             return list(self.passages.get(where={"source": source}, include=[])["ids"])
+
+    def passage_ids_of(self, sources: list[str]) -> dict[str, set[str]]:
+        """source -> ids of its stored passages, for many files in few calls."""
+        out: dict[str, set[str]] = {s: set() for s in sources}
+        with self._guard():
+            for i in range(0, len(sources), 100):
+                got = self.passages.get(where={"source": {"$in": sources[i : i + 100]}}, include=["metadatas"])
+                for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                    out.setdefault(meta["source"], set()).add(pid)
+        return out
 
     def add_passages(
         self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: list[list[float]]
