@@ -66,7 +66,9 @@ class Assistant:
                 progress,
             )
             if report.changed:
-                self._lexical = None
+                # Bring the kept lexical index up to date now (only the changed files are read),
+                # so the next start, here or in another process, loads it as it is.
+                self._lexical = load_synced(self.store, self.settings.lexical_path)
         return report
 
     @property

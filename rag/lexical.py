@@ -137,7 +137,7 @@ class LexicalIndex:
 
 # --- kept on disk, brought up to date incrementally ----------------------------------------
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def load_synced(store, path: Path | None) -> LexicalIndex:
@@ -157,14 +157,17 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
         fresh = store.all_passages()
     else:
         fresh = store.passages_of(sorted(s for s in stale if s in manifest)) if stale else []
+    if cached is not None and not stale and isinstance(cached.get("index"), LexicalIndex):
+        return cached["index"]  # nothing changed: the index as it was built, BM25 and all
     for s in stale:
         entries.pop(s, None)
     for r in fresh:
         entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text)))
-    if cached is None or stale:
-        _write(path, {"version": CACHE_VERSION, "fingerprints": manifest, "entries": entries})
     rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
-    return LexicalIndex([r for r, _, _ in rows], [t for _, t, _ in rows], [h for _, _, h in rows])
+    index = LexicalIndex([r for r, _, _ in rows], [t for _, t, _ in rows], [h for _, _, h in rows])
+    # Pickle stores the records, tokens and hashes the entries and the index share only once.
+    _write(path, {"version": CACHE_VERSION, "fingerprints": manifest, "entries": entries, "index": index})
+    return index
 
 
 def _read(path: Path | None) -> dict | None:

@@ -14,8 +14,16 @@ from rag.store import Store
 def ingested(make_bot):
     bot, data = make_bot()
     bot.ingest()
-    _ = bot.lexical  # first start: built from the store and written to disk
     return bot, data
+
+
+def test_ingest_leaves_the_index_ready_for_the_next_start(make_bot, monkeypatch):
+    bot, _ = make_bot()
+    bot.ingest()
+    assert bot.settings.lexical_path.is_file()
+    monkeypatch.setattr(Store, "all_passages", lambda self: pytest.fail("read the whole store"))
+    monkeypatch.setattr(Store, "passages_of", lambda self, sources: pytest.fail(f"read {sources}"))
+    assert len(_reopen(bot).lexical) == bot.store.count() > 0
 
 
 def _reopen(bot) -> Assistant:
@@ -41,14 +49,16 @@ def test_only_changed_files_are_read_again(ingested, monkeypatch):
     path = data / "mekong.txt"
     path.write_text(file_text(path).replace("jasmine rice", "glutinous rice"), encoding="utf-8")
     (data / "bridge.txt").unlink()
-    bot.ingest()
-
     asked: list[list[str]] = []
     real = Store.passages_of
     monkeypatch.setattr(Store, "passages_of", lambda self, sources: asked.append(sources) or real(self, sources))
+    bot.ingest()  # brings the kept index up to date as it ends
+    assert asked == [["mekong.txt"]]  # the deleted file is dropped without a read
+    assert bot.lexical.search("glutinous", 5)
+
     again = _reopen(bot)
     hits = again.lexical.search("glutinous", 5)
-    assert asked == [["mekong.txt"]]  # the deleted file is dropped without a read
+    assert asked == [["mekong.txt"]], "a new process read the store again"
     assert hits and again.lexical.records[again.lexical.position[hits[0][0]]].metadata["source"] == "mekong.txt"
     assert not again.lexical.search("jasmine", 5)
     assert all(r.metadata["source"] != "bridge.txt" for r in again.lexical.records)
