@@ -16,12 +16,12 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: help install run ingest browser test lint bench clean
+.PHONY: help install run ingest browser test lint bench bench-scale clean
 
 help:
 	@echo "make run    set up, ingest data/articles (only what changed), open the web UI"
 	@echo "make test   set up and run the whole test suite"
-	@echo "make ingest | make lint | make bench | make clean"
+	@echo "make ingest | make lint | make bench | make bench-scale | make clean"
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null || { echo "Error: $(PYTHON) not found; install Python 3.11"; exit 1; }
@@ -58,6 +58,10 @@ lint: install
 
 bench: install
 	$(PY) bench/latency.py
+
+# About 20 minutes on 2 cores: 1k/5k/20k-passage synthetic corpora, ours against naive llama-index.
+bench-scale: install
+	$(PY) bench/scale.py --passages 1000 5000 20000
 
 clean:
 	rm -rf $(VENV) vectorstore/chroma.sqlite3 vectorstore/*-*-*-*-*/
