@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.documents import ArticleError, find_articles, read_article, split_passages
-from rag.embed import MiniLMEmbedding
+from rag.embed import BatchEmbedding
 from rag.models import IngestReport
 from rag.store import Store
 
@@ -55,7 +55,7 @@ class _Split:
 def ingest(
     paths: Sequence[Path],
     store: Store,
-    embedder: MiniLMEmbedding,
+    embedder: BatchEmbedding,
     chunk_tokens: int,
     max_bytes: int | None = None,
     progress: Progress | None = None,
@@ -119,7 +119,7 @@ def ingest(
     return report
 
 
-def _write(group: list[_Split], store: Store, embedder: MiniLMEmbedding, report: IngestReport) -> None:
+def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport) -> None:
     """Embed a group of files' passages in one batch and write them, then commit the files."""
     if not group:
         return

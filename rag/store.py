@@ -14,6 +14,9 @@ from rag.config import Settings
 from rag.errors import RagError
 
 _FILES_SUFFIX = "-files"
+# Rows per read when paging through the store: Chroma keeps memory of the order of its largest
+# reply (5,000 rows held ~80 MiB more at 5k passages than 500 rows, which are also faster).
+PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,8 @@ class Store:
         out: list[Record] = []
         with self._guard():
             total = self.passages.count()
-            for offset in range(0, total, 5000):
-                got = self.passages.get(include=["documents", "metadatas"], limit=5000, offset=offset)
+            for offset in range(0, total, PAGE):
+                got = self.passages.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
                 out.extend(
                     Record(i, t, dict(m))
                     for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)

@@ -277,3 +277,13 @@ def test_interrupted_ingest_resumes_without_duplicates(make_bot, monkeypatch):
     assert set(before) <= set(_ids(bot))
     _assert_consistent(bot)
     assert bot.ingest().changed is False
+
+
+def test_the_store_is_read_in_pages_without_losing_or_repeating_a_passage(demo_bot, monkeypatch):
+    import rag.store
+
+    whole = sorted(r.id for r in demo_bot.store.all_passages())
+    monkeypatch.setattr(rag.store, "PAGE", 7)  # many pages, the last one short
+    paged = [r.id for r in demo_bot.store.all_passages()]
+    assert len(whole) > 7 * 3 and len(whole) % 7
+    assert sorted(paged) == whole and len(set(paged)) == len(paged)
