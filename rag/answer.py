@@ -29,6 +29,7 @@ from rag.question import (
     is_setting,
     is_title,
     person_names,
+    scene_terms,
 )
 from rag.text import fold, terms, words
 
@@ -61,6 +62,7 @@ EXTRA_SCORE = 0.7  # a further sentence must score this share of the best one
 SINGLE_EXTRA_SCORE = 0.85  # ... or this share, when the answer is a single figure or date
 UNIT_BONUS = 0.3  # "how many years" answered by "six years", not by any figure
 LIGHT_WEIGHT = 0.4  # "hold talks", "make efforts", "in 2023": words that only set the scene
+TOPIC_PREPOSITIONS = ("about", "regarding", "concerning", "on")  # "say about ASEAN": what is asked
 
 
 class Answerer(Protocol):
@@ -189,10 +191,11 @@ class ExtractiveAnswerer:
         """Key terms weighted by rarity; a term the corpus never uses counts via its synonyms."""
         df, idf = self.lexical.df, self.lexical.idf
         weights: dict[str, float] = {}
+        scene = scene_terms(question.text)
         for t in question.key_terms:
             if df.get(t):
-                # A light verb or a year ("in 2023") only sets the scene of the question.
-                light = t in LIGHT_VERBS or re.fullmatch(r"(?:19|20)\d\d", t)
+                # A light verb, a year ("in 2023") or a "when ..." clause only sets the scene.
+                light = t in LIGHT_VERBS or t in scene or re.fullmatch(r"(?:19|20)\d\d", t)
                 weights[t] = idf(t) * (LIGHT_WEIGHT if light else 1.0)
                 continue
             alts = [idf(a) for a in question.alternatives.get(t, ()) if df.get(a)]
@@ -224,15 +227,22 @@ class ExtractiveAnswerer:
     def _score(self, question: Question, passages: list[Passage]) -> list[Scored]:
         """Every sentence of the passages, scored by how well it answers, best first."""
         weights = self._weights(question)
-        # Names say who the question is about; a place it is set in ("in New York") is part
-        # of what it asks, so it must be in the sentence itself.
-        settings = [e for e in question.entities if is_setting(question.text, e)]
+        # Names say who the question is about; a place it is set in ("in New York") or a topic
+        # ("what did Blinken say about ASEAN") is part of what it asks, so it must be in the
+        # sentence itself.
+        settings = [
+            e
+            for e in question.entities
+            if is_setting(question.text, e) or is_setting(question.text, e, TOPIC_PREPOSITIONS)
+        ]
         names = {
             t
             for e in (*question.entities, *question.context_entities)
             if e not in settings
             for t in terms(e)
         } - {t for e in settings for t in terms(e)}
+        # Like a name, a "when ..." clause says which occasion, not what is asked.
+        names |= scene_terms(question.text) & set(weights)
         q_names = set(question.entities) | set(question.context_entities)
         unit = _quantity_pattern(question)
         out: list[Scored] = []

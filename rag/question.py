@@ -134,6 +134,9 @@ class Question:
         return f"{self.text} (about: {', '.join(self.context_entities)})"
 
 
+_AUX = "(did|do|does|was|were|is|are|will|would|has|had|have)"
+
+
 def question_type(text: str) -> str:
     q = fold(text).strip()
     # A question that opens with where/when/who asks that, whatever clause follows.
@@ -145,7 +148,9 @@ def question_type(text: str) -> str:
     if re.search(r"\bhow (many|much)\b|\bwhat (number|amount|percentage|share|value|figure)\b|"
                  r"\bhow (large|big|long|old|far)\b|\bwhat was the (value|total|size)\b", q):
         return "number"
-    if re.search(r"^when\b|\bwhen\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
+    # Inside the question, "when" / "where" ask a date / place only as question words ("and when
+    # did ..."), not as clauses ("what did X say when he met Y?").
+    if re.search(rf"\bwhen {_AUX}\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
                  r"\bon what (exact )?(date|day)\b|\bwhat exact (date|day)\b|\bhow long ago\b|\bwhat dates\b", q):
         return "date"
     if re.search(r"\b(which|what)( \w+){0,3} (parties|frameworks|fields|areas|sectors|issues|topics|"
@@ -155,7 +160,7 @@ def question_type(text: str) -> str:
                  r"leader|minister|politician|diplomat|envoy|senator|administrator|advisor|adviser)\b|"
                  r"\bwhat (is|was) the name\b", q):
         return "person"
-    if re.search(r"^where\b|\bwhere\b|\bin which (city|country|place)\b|\bwhich (city|country|place)\b", q):
+    if re.search(rf"\bwhere {_AUX}\b|\bin which (city|country|place)\b|\bwhich (city|country|place)\b", q):
         return "place"
     if re.search(r"^why\b|\bwhat (reason|for)\b", q):
         return "reason"
@@ -344,6 +349,22 @@ def is_follow_up(text: str, entities: Sequence[str]) -> bool:
     if any(t in PRONOUNS for t in w):
         return True
     return not entities and len([t for t in w if t not in STOPWORDS]) <= 3
+
+
+_OCCASION = r"(?:trip|visit|tour|talks?|meeting|reception|call|stay|conversation|session|ceremony)"
+
+
+def scene_terms(question: str) -> frozenset[str]:
+    """Terms that only say on which occasion: a clause "... when he met Trọng?" or "... while
+    there?", or "during his US trip" (not "during the outbreak", which is what is asked about)."""
+    q = fold(question)
+    found: set[str] = set()
+    clause = re.search(r".\b(?:when|while)\b(.+)$", q)
+    if clause:
+        found.update(terms(clause.group(1)))
+    for m in re.finditer(rf"\bduring ((?:[\w']+ ){{0,3}}{_OCCASION})\b", q):
+        found.update(terms(m.group(1)))
+    return frozenset(found)
 
 
 def is_setting(question: str, entity: str, prepositions: tuple[str, ...] = ("in", "at")) -> bool:

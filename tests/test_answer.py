@@ -31,6 +31,9 @@ QUESTIONS = [
     ("Which UN convention on the law of the sea was mentioned?", "1982"),
     ("On which day of the week did Trọng receive Blinken?", "Saturday"),
     ("Which exports did the Prime Minister say anti-dumping duties hurt?", "furniture"),
+    # A "when ..." clause or "during his trip" names the occasion; what is asked is the rest.
+    ("What did Blinken say about ASEAN when he met Trọng?", "ASEAN centrality"),
+    ("Who did Trung talk to online during his US trip?", "John Kerry"),
 ]
 
 UNANSWERABLE = [
@@ -132,6 +135,31 @@ def test_answer_referents_skip_titles_places_and_the_questions_own_names():
     # Not a who-question, or no singular pronoun: nothing is taken from the answer.
     assert answer_referents("What is his title?", "When did Blinken visit?", answer) == ()
     assert answer_referents("And in Washington?", "Who did Blinken talk to?", answer) == ()
+
+
+@pytest.mark.parametrize(
+    "question, qtype",
+    [
+        ("What did Blinken say about ASEAN when he met Trọng?", "say"),
+        ("And when did he arrive?", "date"),
+        ("When was the call?", "date"),
+        ("Who did he meet where he stayed?", "person"),
+        ("And where was the meeting held?", "place"),
+    ],
+)
+def test_when_and_where_ask_a_date_or_place_only_as_question_words(question, qtype):
+    from rag.question import question_type
+
+    assert question_type(question) == qtype
+
+
+def test_scene_terms_are_the_occasion_not_the_topic():
+    from rag.question import scene_terms
+
+    assert scene_terms("What did Blinken say about ASEAN when he met Trọng?") == {"met", "trong"}
+    assert scene_terms("Who did Trung talk to online during his US trip?") == {"us", "trip"}
+    assert scene_terms("How did Vietnam help America during the coronavirus outbreak?") == set()
+    assert scene_terms("When did Blinken arrive?") == set()  # the question word, not a clause
 
 
 def test_how_many_years_is_answered_by_an_anniversary(demo_bot):
