@@ -243,6 +243,8 @@ class ExtractiveAnswerer:
         } - {t for e in settings for t in terms(e)}
         # Like a name, a "when ..." clause says which occasion, not what is asked.
         names |= scene_terms(question.text) & set(weights)
+        if question.qtype != "person":  # "How did the Party chief respond?": the title says who
+            names |= {t for t in weights if is_title(t)}
         q_names = set(question.entities) | set(question.context_entities)
         unit = _quantity_pattern(question)
         out: list[Scored] = []

@@ -35,7 +35,7 @@ SYNONYMS = {
     "ask": "suggest request urge call", "asked": "suggested requested urged called",
     "promise": "commit pledge", "pledge": "commit promise", "renew": "reiterate",
     "pass": "convey", "thank": "gratitude grateful thanks", "greetings": "regards wishes",
-    "regard": "consider", "respond": "reply react answer",
+    "regard": "consider", "respond": "reply react answer welcome agree",
     "notable": "significance significant", "significant": "significance notable",
     "want": "wish desire hope", "keen": "wish hope desire", "eager": "wish hope desire",
     # trade, health, consequences

@@ -34,6 +34,8 @@ QUESTIONS = [
     # A "when ..." clause or "during his trip" names the occasion; what is asked is the rest.
     ("What did Blinken say about ASEAN when he met Trọng?", "ASEAN centrality"),
     ("Who did Trung talk to online during his US trip?", "John Kerry"),
+    # A title names who the question is about; the principles are what is asked.
+    ("On what principles did Vietnamese leaders say the relationship should rest?", "sovereignty"),
 ]
 
 UNANSWERABLE = [
@@ -119,6 +121,18 @@ def test_pronoun_after_a_who_question_means_the_person_the_answer_named(demo_bot
     follow = demo_bot.ask("What did he thank the US for?", history=history)
     assert "pham minh chinh" in normalize_answer(follow.standalone_question or "")
     assert "vaccines" in normalize_answer(follow.text), follow.text
+    assert_citations_verbatim(follow)
+
+
+def test_a_title_says_who_and_a_reaction_is_read_as_the_response(demo_bot):
+    # "the Party chief" is who the follow-up is about (any sentence on Trọng may answer);
+    # what is asked is how he responded, which the articles put as "Trọng welcomed ...".
+    first_q = "What did Blinken say about ASEAN when he met Trọng?"
+    first = demo_bot.ask(first_q)
+    history = [{"role": "user", "content": first_q}, {"role": "assistant", "content": first.text}]
+    follow = demo_bot.ask("How did the Party chief respond to that?", history=history)
+    first_sentence = sentence_spans(follow.text)[0]
+    assert "welcomed" in follow.text[first_sentence[0] : first_sentence[1]], follow.text
     assert_citations_verbatim(follow)
 
 
