@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import threading
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -319,8 +320,9 @@ def load_encoder(runtime: str) -> Any:
 class BatchEmbedding(BaseEmbedding):
     """A llama-index `BaseEmbedding` whose every entry point goes through one batched `embed(texts)`."""
 
+    @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
-        raise NotImplementedError
+        """One vector per text, in the order of `texts`."""
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.embed([query])[0]
