@@ -95,22 +95,19 @@ class Settings:
 
     def check_llm(self) -> None:
         """With `llm="openai"`, a key or a base URL (a local server) must be set."""
-        if self.llm not in LLM_MODES:
-            raise RagError(f"RAG_LLM={self.llm!r} is not supported; use one of: {', '.join(LLM_MODES)}")
-        if self.llm == "openai" and not (self.openai_api_key or self.openai_base_url):
-            raise RagError(
-                "RAG_LLM=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
-                "server); set one, or unset RAG_LLM for the offline answerer"
-            )
+        self._check_mode("RAG_LLM", self.llm, LLM_MODES, "the offline answerer")
 
     def check_embed(self) -> None:
         """With `embed="openai"`, a key or a base URL (a local server) must be set."""
-        if self.embed not in EMBED_MODES:
-            raise RagError(f"RAG_EMBED={self.embed!r} is not supported; use one of: {', '.join(EMBED_MODES)}")
-        if self.embed == "openai" and not (self.openai_api_key or self.openai_base_url):
+        self._check_mode("RAG_EMBED", self.embed, EMBED_MODES, "the offline embedder")
+
+    def _check_mode(self, name: str, value: str, modes: tuple[str, ...], offline: str) -> None:
+        if value not in modes:
+            raise RagError(f"{name}={value!r} is not supported; use one of: {', '.join(modes)}")
+        if value == "openai" and not (self.openai_api_key or self.openai_base_url):
             raise RagError(
-                "RAG_EMBED=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
-                "server); set one, or unset RAG_EMBED for the offline embedder"
+                f"{name}=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local OpenAI-compatible "
+                f"server); set one, or unset {name} for {offline}"
             )
 
     @property
