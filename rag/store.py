@@ -115,12 +115,16 @@ class Store:
     def passage_ids_of(self, sources: list[str]) -> dict[str, set[str]]:
         """source -> ids of its stored passages, for many files in few calls."""
         out: dict[str, set[str]] = {s: set() for s in sources}
+        for got in self._get_by_source(sources, ["metadatas"]):
+            for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
+                out.setdefault(meta["source"], set()).add(pid)
+        return out
+
+    def _get_by_source(self, sources: list[str], include: list[str]) -> Iterator[dict]:
+        """Chroma `get` replies for the passages of `sources`, a hundred files per call."""
         with self._guard():
             for i in range(0, len(sources), 100):
-                got = self.passages.get(where={"source": {"$in": sources[i : i + 100]}}, include=["metadatas"])
-                for pid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                    out.setdefault(meta["source"], set()).add(pid)
-        return out
+                yield self.passages.get(where={"source": {"$in": sources[i : i + 100]}}, include=include)
 
     def add_passages(
         self, ids: list[str], texts: list[str], metadatas: list[dict], embeddings: list[list[float]]
@@ -168,30 +172,21 @@ class Store:
         with self._guard():
             total = self.passages.count()
             for offset in range(0, total, PAGE):
-                got = self.passages.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-                out.extend(
-                    Record(i, t, dict(m))
-                    for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-                )
+                out += _records(self.passages.get(include=["documents", "metadatas"], limit=PAGE, offset=offset))
         return out
 
     def passages_of(self, sources: list[str]) -> list[Record]:
         """The passages of the files named in `sources` (for an incremental lexical index)."""
-        out: list[Record] = []
-        with self._guard():
-            for i in range(0, len(sources), 100):
-                got = self.passages.get(
-                    where={"source": {"$in": sources[i : i + 100]}}, include=["documents", "metadatas"]
-                )
-                out.extend(
-                    Record(i_, t, dict(m))
-                    for i_, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-                )
-        return out
+        return [r for got in self._get_by_source(sources, ["documents", "metadatas"]) for r in _records(got)]
 
     def count(self) -> int:
         with self._guard():
             return self.passages.count()
+
+
+def _records(got: dict) -> list[Record]:
+    """A Chroma `get` reply (documents and metadatas included) as records."""
+    return [Record(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
 
 def _embed_setting(embedder_name: str) -> str:
