@@ -148,19 +148,17 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
     """
     cached = _read(path)
     manifest = {s: m.get("fingerprint", "") for s, m in store.file_records().items()}
-    fingerprints: dict[str, str] = cached.get("fingerprints", {}) if cached else {}
-    entries: dict[str, list] = cached.get("entries", {}) if cached else {}  # source -> [(record, tokens, hashes)]
-    stale = {s for s in set(entries) | set(manifest) if fingerprints.get(s) != manifest.get(s)}
+    entries: dict[str, list]  # source -> [(record, tokens, hashes)]
     if cached is None:
-        entries = {}
-        stale = set(manifest)
-        fresh = store.all_passages()
+        entries, fresh = {}, store.all_passages()
     else:
-        fresh = store.passages_of(sorted(s for s in stale if s in manifest)) if stale else []
-    if cached is not None and not stale and isinstance(cached.get("index"), LexicalIndex):
-        return cached["index"]  # nothing changed: the index as it was built, BM25 and all
-    for s in stale:
-        entries.pop(s, None)
+        entries, fingerprints = cached.get("entries", {}), cached.get("fingerprints", {})
+        stale = {s for s in set(entries) | set(manifest) if fingerprints.get(s) != manifest.get(s)}
+        if not stale and isinstance(cached.get("index"), LexicalIndex):
+            return cached["index"]  # nothing changed: the index as it was built, BM25 and all
+        for s in stale:
+            entries.pop(s, None)
+        fresh = store.passages_of(sorted(s for s in stale if s in manifest))
     for r in fresh:
         entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text)))
     rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
