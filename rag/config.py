@@ -77,7 +77,7 @@ class Settings:
             chroma_port=_int(env, "RAG_CHROMA_PORT", 8000, 1, 65535),
             llm=_choice(env, "RAG_LLM", "extractive", LLM_MODES),
             embed=embed,
-            embed_runtime=_choice(env, "RAG_EMBED_RUNTIME", "onnx", EMBED_RUNTIMES),
+            embed_runtime=_choice(env, "RAG_EMBED_RUNTIME", cls.embed_runtime, EMBED_RUNTIMES),
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", 160, 32, 2048),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", 10.0, 0.001, 1024.0),
             openai_model=_get(env, "RAG_OPENAI_MODEL", "gpt-4o-mini"),

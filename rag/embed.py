@@ -33,12 +33,11 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from rag.config import EMBED_RUNTIMES, Settings
 from rag.errors import RagError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
-RUNTIMES = ("onnx", "torch")
-DEFAULT_RUNTIME = "onnx"
 
 # Bump when the export below changes, so that old cached exports are not reused.
 EXPORT_VERSION = 1
@@ -343,16 +342,16 @@ class BatchEmbedding(BaseEmbedding):
 class MiniLMEmbedding(BatchEmbedding):
     """Sentence embeddings (384-d, L2-normalised) from all-MiniLM-L6-v2 on the CPU."""
 
-    _runtime: str = PrivateAttr(default=DEFAULT_RUNTIME)
+    _runtime: str = PrivateAttr(default=Settings.embed_runtime)
     _encoder: Any = PrivateAttr(default=None)
 
     def __init__(self, runtime: str | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("model_name", MODEL_NAME)
         kwargs.setdefault("embed_batch_size", 16)
         super().__init__(**kwargs)
-        self._runtime = runtime or DEFAULT_RUNTIME
-        if self._runtime not in RUNTIMES:
-            raise RagError(f"embedder runtime {self._runtime!r} is not one of {', '.join(RUNTIMES)}")
+        self._runtime = runtime or Settings.embed_runtime
+        if self._runtime not in EMBED_RUNTIMES:
+            raise RagError(f"embedder runtime {self._runtime!r} is not one of {', '.join(EMBED_RUNTIMES)}")
 
     @classmethod
     def class_name(cls) -> str:
