@@ -81,6 +81,8 @@ class Answer:
     notice: str | None = None
     unsupported: tuple[int, ...] = ()
     mode: str = "extractive"
+    confidence: float | None = None  # calibrated probability (0-1) that the answer holds what is asked
+    corrected_question: str | None = None  # the question with typos matched to the articles' words
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +95,8 @@ class Answer:
             "notice": self.notice,
             "unsupported": list(self.unsupported),
             "mode": self.mode,
+            "confidence": self.confidence,
+            "corrected_question": self.corrected_question,
         }
 
 
