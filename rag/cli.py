@@ -87,6 +87,8 @@ def ask(question: str, top_k: int | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
+        if answer.corrected_question:
+            click.echo(f"(searched for: {answer.corrected_question})", err=True)
         click.echo(format_answer(answer))
 
 
@@ -135,19 +137,42 @@ def stats(as_json: bool) -> None:
               help="Multi-turn conversations (JSONL); skipped when the default file is absent.")
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), default=None,
               help="Passages per question (default: RAG_TOP_K).")
-@click.option("--report", "report_dir", type=click.Path(path_type=Path),
-              default=Path("eval/reports/latest"), show_default=True,
-              help="Folder for report.json, report.html and ragas.jsonl.")
+@click.option("--report", "report_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for report.json, report.html (and ragas.jsonl for the gold set) "
+              "[default: eval/reports/latest; eval/reports/squad with --squad].")
 @click.option("--baseline/--no-baseline", default=True, show_default=True,
-              help="Also score the naive llama-index retriever on the same files.")
+              help="Also score the naive llama-index retriever (with --squad: the five-line ranker).")
 @click.option("--judge", type=click.Choice(["openai"]), default=None,
               help="Also grade answers with an LLM judge (OPENAI_API_KEY or OPENAI_BASE_URL).")
 @click.option("--check", is_flag=True, help="Exit 1 when a quality threshold fails.")
+@click.option("--squad", "squad_file", type=click.Path(path_type=Path), default=None,
+              help="Score a SQuAD-shaped question set (JSONL) instead of the gold set; needs --data.")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="With --squad: the folder the questions are about, ingested into a temporary store.")
+@click.option("--sources", default=None,
+              help="With --squad: only questions whose source is one of these files (comma-separated).")
+@click.option("--limit", type=click.IntRange(1, None), default=None,
+              help="With --squad: only the first N questions (after --sources).")
 @_fail_cleanly
-def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, baseline: bool,
-          judge: str | None, check: bool) -> None:
-    """Score the chatbot on the gold set: retrieval, answers, citations, refusals, latency."""
+def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path | None, baseline: bool,
+          judge: str | None, check: bool, squad_file: Path | None, data_dir: Path | None,
+          sources: str | None, limit: int | None) -> None:
+    """Score the chatbot on the gold set: retrieval, answers, citations, refusals, latency.
+
+    With --squad FILE --data DIR: any SQuAD-shaped set over a folder, beside a five-line ranker."""
     from tqdm import tqdm
+
+    if squad_file is not None or data_dir is not None:
+        if judge is not None:
+            raise RagError("--judge applies to the gold set only, not to --squad")
+        if squad_file is None or data_dir is None:
+            raise RagError("--squad and --data go together: pass the question file and the folder it is about")
+        _eval_squad(squad_file, data_dir, top_k, report_dir or Path("eval/reports/squad"), baseline,
+                    sources, limit, check)
+        return
+    if sources is not None or limit is not None:
+        raise RagError("--sources and --limit apply to --squad only")
+    report_dir = report_dir or Path("eval/reports/latest")
 
     from rag.eval.report import summary, write
     from rag.eval.runner import load_items, run
@@ -174,6 +199,45 @@ def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path, 
     paths = write(report, report_dir)
     click.echo(summary(report))
     click.echo(f"\nreport: {paths['html']}  ({paths['json'].name}, {paths['ragas'].name})")
+    if check:
+        if report["check"]:
+            for failure in report["check"]:
+                click.echo(f"check failed: {failure}", err=True)
+            sys.exit(1)
+        click.echo("check passed")
+
+
+def _eval_squad(squad_file: Path, data_dir: Path, top_k: int | None, report_dir: Path, baseline: bool,
+                sources: str | None, limit: int | None, check: bool) -> None:
+    """`rag eval --squad`: DIR into a temporary store, every question through `Assistant.ask`."""
+    import tempfile
+
+    from tqdm import tqdm
+
+    from rag.eval.report import squad_summary, write_squad
+    from rag.eval.squad import load_squad, run_squad
+
+    if not data_dir.is_dir():
+        raise RagError(f"{data_dir} is not a folder; pass the folder the questions are about with --data")
+    wanted = [s.strip() for s in sources.split(",") if s.strip()] if sources else None
+    items = load_squad(squad_file, sources=wanted, limit=limit)
+    if not items:
+        raise RagError(f"{squad_file} holds no questions")
+    with tempfile.TemporaryDirectory(prefix="rag-squad-", ignore_cleanup_errors=True) as tmp:
+        # Never a Chroma server here: the questions' folder goes into a throw-away local store.
+        bot = _assistant(data_dir=data_dir, store_dir=Path(tmp), chroma_host=None)
+        bar = tqdm(total=len(items), unit="q", desc="eval", file=sys.stderr, leave=False,
+                   disable=not sys.stderr.isatty())
+
+        def progress(done: int, total: int, item_id: str) -> None:
+            bar.update(1)
+
+        meta = {"squad_file": str(squad_file), "sources": ",".join(wanted) if wanted else None, "limit": limit}
+        report = run_squad(bot, items, k=top_k, baseline=baseline, progress=progress, meta=meta)
+        bar.close()
+    paths = write_squad(report, report_dir)
+    click.echo(squad_summary(report))
+    click.echo(f"\nreport: {paths['html']}  ({paths['json'].name})")
     if check:
         if report["check"]:
             for failure in report["check"]:

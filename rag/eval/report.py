@@ -398,3 +398,263 @@ answerer {_e(meta["answerer"])} · store {_e(meta["store"])}</p>
 <ul>{rules}</ul>
 </body></html>
 """
+
+
+# --- line charts and the SQuAD-shaped report (`rag eval --squad`) ------------------------------
+
+_SERIES_COLORS = ("#1976d2", "#d32f2f", "#2e7d32", "#f57c00", "#6a1b9a")
+
+
+def line_chart(
+    series: list[tuple[str, list[tuple[float, float | None]]]],
+    width: int = 640,
+    height: int = 280,
+    title: str = "",
+    x_label: str = "",
+    y_label: str = "",
+) -> str:
+    """Lines of (x, y) points, both axes in [0, 1], with a legend, as inline SVG.
+
+    A point whose y is None is skipped (the line joins its neighbours)."""
+    left, right, bottom, top = 48, 150, 40, 15
+    plot_w, plot_h = width - left - right, height - bottom - top
+
+    def px(x: float) -> float:
+        return left + plot_w * min(max(x, 0.0), 1.0)
+
+    def py(y: float) -> float:
+        return top + plot_h * (1 - min(max(y, 0.0), 1.0))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}">'
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            f'<line x1="{left}" y1="{py(tick):.1f}" x2="{left + plot_w}" y2="{py(tick):.1f}" stroke="#eee"/>'
+        )
+        parts.append(f'<text x="{left - 4}" y="{py(tick) + 4:.1f}" text-anchor="end">{tick:.2f}</text>')
+        parts.append(
+            f'<text x="{px(tick):.1f}" y="{top + plot_h + 14:.1f}" text-anchor="middle">{tick:.2f}</text>'
+        )
+    parts.append(
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#444"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#444"/>'
+    )
+    if x_label:
+        parts.append(
+            f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">{_e(x_label)}</text>'
+        )
+    if y_label:
+        parts.append(
+            f'<text x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+            f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{_e(y_label)}</text>'
+        )
+    for i, (label, points) in enumerate(series):
+        color = _SERIES_COLORS[i % len(_SERIES_COLORS)]
+        pts = [(x, y) for x, y in points if y is not None]
+        if pts:
+            coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
+            parts.append(
+                f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2">'
+                f"<title>{_e(label)}</title></polyline>"
+            )
+            for x, y in pts:
+                parts.append(
+                    f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2" fill="{color}">'
+                    f"<title>{_e(label)}: ({x:.2f}, {y:.3f})</title></circle>"
+                )
+        ly = top + 10 + 18 * i
+        parts.append(
+            f'<line x1="{left + plot_w + 12}" y1="{ly}" x2="{left + plot_w + 30}" y2="{ly}" '
+            f'stroke="{color}" stroke-width="2"/>'
+            f'<text x="{left + plot_w + 34}" y="{ly + 4}">{_e(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _words(value) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def squad_summary(report: dict) -> str:
+    """One screen for `rag eval --squad`: ours beside the five-line ranker, the curve, calibration."""
+    o, meta, base = report["overall"], report["meta"], report.get("baseline")
+    src = f", sources {meta['sources']}" if meta.get("sources") else ""
+    lines = [
+        f"rag eval --squad: {o['items']} questions ({o['answerable']} answerable, {o['unanswerable']} "
+        f"unanswerable){src}, k={meta['k']}, answerer={meta['answerer']}",
+        "",
+        f"{'':<26}{'ours':>8}" + (f"{'five-line':>11}" if base else ""),
+        f"  {'contains gold':<24}{_f(o['contains']):>8}" + (f"{_f(base['contains']):>11}" if base else ""),
+        f"  {'median answer words':<24}{_words(o['median_words']):>8}"
+        + (f"{_words(base['median_words']):>11}" if base else ""),
+        f"  {'gold paragraph cited':<24}{_f(o['gold_paragraph_cited']):>8}"
+        + (f"{_f(base['gold_paragraph_cited']):>11}" if base else ""),
+        f"  {'retrieved@k':<24}{_f(o['retrieved_at_k']):>8}",
+        f"  {'false-refusal rate':<24}{_f(o['false_refusal_rate']):>8}",
+        f"  {'unanswerable refused':<24}{_f(o['unanswerable_refused']):>8}",
+        f"latency     ask p50 {_ms(o['latency_s']['p50'])}  p95 {_ms(o['latency_s']['p95'])}"
+        + (f"   (five-line p50 {_ms(base['latency_s']['p50'])})" if base else ""),
+    ]
+    if o.get("errors"):
+        lines.append(f"errors      {o['errors']} questions raised an error (counted as refused)")
+    reported = meta.get("confidence_reported", 0)
+    lines.append("")
+    if reported:
+        lines.append(f"confidence  given on {reported}/{o['items']} answers; refusing below t would give:")
+        lines.append(f"  {'t':>6}{'unans refused':>15}{'false refusals':>16}{'contains':>10}")
+        for p in report["curve"]:
+            if round(p["threshold"] * 100) % 20 == 0:
+                lines.append(
+                    f"  {p['threshold']:>6.2f}{_f(p['unanswerable_refused']):>15}"
+                    f"{_f(p['false_refusal_rate']):>16}{_f(p['contains']):>10}"
+                )
+        lines.append(
+            "  calibration (answered, answerable): "
+            + "  ".join(f"{b['bin']}: {_f(b['contains'], 2).strip()} (n={b['count']})" for b in report["calibration"])
+        )
+    else:
+        lines.append("confidence  not given by the answerer (the curve is flat at the actual refusals)")
+    return "\n".join(lines)
+
+
+def squad_html(report: dict) -> str:
+    o, meta, base = report["overall"], report["meta"], report.get("baseline")
+    failed = report.get("check", [])
+    gate = (
+        f"<p class='fail'>Below the issue-11 bar: {_e('; '.join(failed))}</p>"
+        if failed
+        else "<p class='ok'>Meets the issue-11 bar.</p>"
+    )
+
+    def row(label, ours, theirs=None, fmt=_num):
+        other = (f"<td class='n'>{fmt(theirs) if theirs is not None else ''}</td>") if base else ""
+        return f"<tr><td>{_e(label)}</td><td class='n'>{fmt(ours)}</td>{other}</tr>"
+
+    metrics = "".join(
+        (
+            row("contains gold (answerable)", o["contains"], base and base["contains"]),
+            row("median answer words (answered)", o["median_words"], base and base["median_words"], _words),
+            row("gold paragraph cited", o["gold_paragraph_cited"], base and base["gold_paragraph_cited"]),
+            row("retrieved@k (gold paragraph)", o["retrieved_at_k"], None),
+            row("false-refusal rate", o["false_refusal_rate"], None),
+            row("unanswerable refused", o["unanswerable_refused"], None),
+            row("answered precision", o["answered_precision"], None),
+        )
+    )
+    lat = f"ask p50 {_ms(o['latency_s']['p50'])}, p95 {_ms(o['latency_s']['p95'])}" + (
+        f"; five-line ranker p50 {_ms(base['latency_s']['p50'])}, p95 {_ms(base['latency_s']['p95'])}"
+        if base
+        else ""
+    )
+    src_keys = ("items", "contains", "gold_paragraph_cited", "retrieved_at_k", "false_refusal_rate",
+                "unanswerable_refused", "median_words")
+    by_source = "".join(
+        f"<tr><td>{_e(s)}</td>"
+        + "".join(
+            f"<td class='n'>{a[k] if k == 'items' else (_words(a[k]) if k == 'median_words' else _num(a[k]))}</td>"
+            for k in src_keys
+        )
+        + "</tr>"
+        for s, a in report["by_source"].items()
+    )
+    pts = report["curve"]
+    curve_chart = line_chart(
+        [
+            ("unanswerable refused", [(p["threshold"], p["unanswerable_refused"]) for p in pts]),
+            ("false refusals", [(p["threshold"], p["false_refusal_rate"]) for p in pts]),
+            ("contains gold", [(p["threshold"], p["contains"]) for p in pts]),
+        ],
+        title="refusal trade-off by confidence threshold",
+        x_label="refuse when confidence < t",
+        y_label="share",
+    )
+    roc = line_chart(
+        [
+            (
+                "unanswerable refused",
+                [(p["false_refusal_rate"], p["unanswerable_refused"]) for p in pts if p["false_refusal_rate"] is not None],
+            )
+        ],
+        title="unanswerable refused against false refusals",
+        x_label="false-refusal rate",
+        y_label="unanswerable refused",
+    )
+    curve_rows = "".join(
+        f"<tr><td class='n'>{p['threshold']:.2f}</td><td class='n'>{_num(p['unanswerable_refused'])}</td>"
+        f"<td class='n'>{_num(p['false_refusal_rate'])}</td><td class='n'>{_num(p['contains'])}</td>"
+        f"<td class='n'>{p['answered']}</td></tr>"
+        for p in pts
+    )
+    calib = "".join(
+        f"<tr><td>{_e(b['bin'])}</td><td class='n'>{b['count']}</td><td class='n'>{_num(b['contains'])}</td>"
+        f"<td class='n'>{_num(b['mean_confidence'])}</td><td class='n'>{b['count_with_unanswerable']}</td>"
+        f"<td class='n'>{_num(b['contains_with_unanswerable'])}</td></tr>"
+        for b in report["calibration"]
+    )
+    misses = []
+    for r in report["rows"]:
+        miss = (not r["refused"]) if not r["answerable"] else not r["contains"]
+        if not miss:
+            continue
+        b = r.get("baseline") or {}
+        misses.append(
+            f"<tr><td>{_e(r['id'])}<br><span class='muted'>{_e(r['source'])}</span></td><td>{_e(r['question'])}</td>"
+            f"<td>{_e(' / '.join(r['answers'])) or '<span class=muted>(unanswerable)</span>'}</td>"
+            f"<td>{'<i>refused</i> ' if r['refused'] else ''}{_e(r['answer'])}"
+            f"{' <span class=fail>' + _e(r['error']) + '</span>' if r.get('error') else ''}</td>"
+            f"<td class='n'>{_num(r['confidence'])}</td>"
+            f"<td>{'✔' if b.get('contains') else ''} {_e(b.get('answer', ''))}</td></tr>"
+        )
+    miss_table = (
+        "<table><tr><th>id</th><th>question</th><th>gold</th><th>our answer</th><th>confidence</th>"
+        "<th>five-line ranker</th></tr>" + "".join(misses) + "</table>"
+        if misses
+        else "<p>No misses.</p>"
+    )
+    hist = histogram([r["latency_s"] for r in report["rows"] if r.get("latency_s") is not None])
+    rules = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in meta.items() if k.endswith(("_rule", "_method")) or k == "normalisation")
+    given = meta.get("confidence_reported", 0)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>RAG evaluation: SQuAD-shaped set</title><style>{_CSS}</style></head>
+<body>
+<h1>RAG evaluation: SQuAD-shaped set</h1>
+<p class="muted">{_e(meta["started"])} · {_e(meta.get("squad_file", ""))} · {o["items"]} questions
+({o["answerable"]} answerable, {o["unanswerable"]} unanswerable){" · sources " + _e(meta["sources"]) if meta.get("sources") else ""}
+· k={meta["k"]} · answerer {_e(meta["answerer"])} · data {_e(meta["data_dir"])} (temporary store)</p>
+{gate}
+<h2>Ours and the five-line ranker</h2>
+<table><tr><th>metric</th><th>ours</th>{"<th>five-line ranker</th>" if base else ""}</tr>{metrics}</table>
+<p>Latency: {lat}</p>
+<h2>Refusal trade-off</h2>
+<p class="muted">Confidence given on {given} of {o["items"]} answers (None reads 1.0 when answered, 0.0 when refused).
+Refusing every answer with confidence &lt; t, on top of the answerer's own refusals:</p>
+{curve_chart}
+{roc}
+<details><summary>curve points</summary>
+<table><tr><th>t</th><th>unanswerable refused</th><th>false refusals</th><th>contains</th><th>answered</th></tr>{curve_rows}</table>
+</details>
+<h2>Calibration</h2>
+<table><tr><th>confidence</th><th>answered (answerable)</th><th>contain the gold</th><th>mean confidence</th>
+<th>answered (all)</th><th>right (all; unanswerable = miss)</th></tr>{calib}</table>
+<h2>By source</h2>
+<table><tr>{"".join(f"<th>{_e(k)}</th>" for k in ("source", *src_keys))}</tr>{by_source}</table>
+<h2>Latency</h2>
+{hist}
+<h2>Misses ({len(misses)})</h2>
+{miss_table}
+<h2>Definitions</h2>
+<ul>{rules}</ul>
+</body></html>
+"""
+
+
+def write_squad(report: dict, out_dir: str | Path) -> dict[str, Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "report.json", "html": out / "report.html"}
+    paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    paths["html"].write_text(squad_html(report), encoding="utf-8")
+    return paths
