@@ -18,6 +18,7 @@ from rag.llm import LLMClient, LLMConfig, LLMError
 from rag.models import Answer, IngestReport, Passage
 from rag.question import analyse
 from rag.retrieve import Filters, HybridRetriever
+from rag.spelling import correct
 from rag.store import Store
 
 MAX_QUESTION_CHARS = 2000
@@ -92,7 +93,7 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The `k` best passages for `question`; syndicated copies merged into `also_in`."""
-        question = _check(question)
+        question = self.corrected(_check(question))
         return self.retriever.retrieve(question, k or self.settings.top_k, filters)
 
     def ask(
@@ -116,6 +117,13 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, verified `Answer`."""
+        asked = _check(question)
+        corrected = self.corrected(asked)
+        if corrected != asked:  # typos read as the articles' words: answer that, keep the question asked
+            for item in self.stream(corrected, history, k, filters):
+                is_answer = isinstance(item, Answer)
+                yield replace(item, question=asked, corrected_question=corrected) if is_answer else item
+            return
         if self.llm is not None:
             yield from self._stream_llm(_check(question), history, k, filters)
             return
@@ -126,6 +134,10 @@ class Assistant:
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
         for item in self.answerer.stream(q, self.retriever.expand(passages)):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
+
+    def corrected(self, question: str) -> str:
+        """`question` with each word the articles never use read as their nearest word (rag.spelling)."""
+        return correct(question, self.lexical)[0]
 
     def _stream_llm(
         self, question: str, history: Sequence | None, k: int | None, filters: Filters | None
