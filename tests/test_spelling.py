@@ -149,6 +149,7 @@ def test_ask_answers_the_corrected_question(demo_bot):
     assert answer.question == question
     assert answer.corrected_question == "when did biden and trong talk by phone"
     assert not answer.refused, answer.text
+    assert "phone call" in answer.text  # read as "phone", the question finds the call (not a visit)
     assert answer.to_dict()["corrected_question"] == answer.corrected_question
 
 
@@ -182,3 +183,34 @@ def test_cli_ask_shows_the_corrected_question(demo_bot, monkeypatch):
     assert plain.exit_code == 0, plain.output
     assert "(searched for: Who is Blinken?)" in plain.stderr
     assert "searched for" not in plain.stdout
+
+
+def test_the_language_model_is_asked_the_corrected_question(demo_bot):
+    import sys
+    from pathlib import Path
+
+    from rag import Assistant
+    from rag.generate import REFUSAL_PHRASE
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from openai_server import OpenAIServer
+
+    with OpenAIServer() as server:
+        server.respond(lambda request: REFUSAL_PHRASE)
+        bot = Assistant(
+            store_dir=demo_bot.settings.store_dir,
+            data_dir=demo_bot.settings.data_dir,
+            collection=demo_bot.settings.collection,
+            llm="openai",
+            openai_base_url=server.url,
+            openai_api_key=None,
+            openai_model="test-model",
+            openai_attempts=1,
+            openai_timeout=5.0,
+        )
+        answer = bot.ask("What did Blinkin say about the invitaton?")
+        (request,) = server.chat_requests
+    assert "What did Blinken say about the invitation?" in request.user
+    assert "Blinkin" not in request.user
+    assert answer.question == "What did Blinkin say about the invitaton?"
+    assert answer.corrected_question == "What did Blinken say about the invitation?"
