@@ -149,7 +149,7 @@ def test_ask_answers_the_corrected_question(demo_bot):
     assert answer.question == question
     assert answer.corrected_question == "when did biden and trong talk by phone"
     assert not answer.refused, answer.text
-    assert "phone call" in answer.text  # read as "phone", the question finds the call (not a visit)
+    assert "March 29" in answer.text  # the date of the call
     assert answer.to_dict()["corrected_question"] == answer.corrected_question
 
 
