@@ -91,18 +91,21 @@ class Vocabulary:
 
     def __init__(self, texts) -> None:
         # Splitting at white space is twice as fast as a Unicode regex over every passage; the
-        # regex and folding then run once per distinct token ("Biden," and "Biden's" included).
+        # regex and folding then run once per distinct token ("biden," and "biden's" included).
         surface: Counter[str] = Counter()
         for text in texts:
-            surface.update(text.split())
+            surface.update(text.lower().split())
         counts: Counter[str] = Counter()
         for token, n in surface.items():
+            if token.isascii() and token.isalpha():
+                counts[token] += n
+                continue
             for run in _LETTERS.findall(token):
-                for word in [run.lower()] if run.isascii() else _LETTERS.findall(fold(run)):
+                for word in [run] if run.isascii() else _LETTERS.findall(fold(run)):
                     counts[word] += n
         self.counts = counts
-        # Sorted by length, so the words of lengths L-d..L+d are one slice.
-        self.words = sorted(counts, key=lambda w: (len(w), w))
+        # Sorted by length (then A-Z), so the words of lengths L-d..L+d are one slice.
+        self.words = sorted(sorted(counts), key=len)
         self.lengths = np.fromiter((len(w) for w in self.words), dtype=np.int64, count=len(self.words))
         self.frequency = np.fromiter((counts[w] for w in self.words), dtype=np.int64, count=len(self.words))
         self.bags = _bag(self.words)
