@@ -16,8 +16,10 @@ from rag.ingest import Progress, ingest
 from rag.lexical import LexicalIndex, load_synced
 from rag.llm import LLMClient, LLMConfig, LLMError
 from rag.models import Answer, IngestReport, Passage
-from rag.question import analyse
-from rag.retrieve import Filters, HybridRetriever
+from rag.question import analyse, previous_answer
+from rag.reader import Reader
+from rag.retrieve import Filters, HybridRetriever, to_passage
+from rag.sentence_vectors import SentenceVectors
 from rag.spelling import correct
 from rag.store import Store
 
@@ -50,6 +52,8 @@ class Assistant:
         self.embedder_description = choice.description
         self.store = Store(self.settings, choice.name, choice.dimension)
         self._lexical: LexicalIndex | None = None
+        # The reader's sentence embeddings: computed at ingest (or on first use), kept beside the store.
+        self.sentence_vectors = SentenceVectors(self.embedder, self.settings.sentence_vectors_path)
         self._lock = threading.RLock()
 
     # --- ingestion -------------------------------------------------------------------
@@ -70,7 +74,16 @@ class Assistant:
                 # Bring the kept lexical index up to date now (only the changed files are read),
                 # so the next start, here or in another process, loads it as it is.
                 self._lexical = load_synced(self.store, self.settings.lexical_path)
+                self._warm_sentences()
         return report
+
+    def _warm_sentences(self) -> None:
+        """Embed the sentences the reader has not seen yet, so that questions never wait for them."""
+        from rag.citations import sentences_of
+
+        texts = [s.text for r in self.lexical.records for s in sentences_of(to_passage(r, 0.0), 0)]
+        if self.sentence_vectors.warm(texts):
+            self.sentence_vectors.save()
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -86,8 +99,13 @@ class Assistant:
     @property
     def answerer(self) -> Answerer:
         if self.llm is not None:
-            return OpenAIAnswerer(self.llm, self.lexical)
-        return ExtractiveAnswerer(self.lexical)
+            return OpenAIAnswerer(self.llm, self.lexical, fallback=self.extractive)
+        return self.extractive
+
+    @property
+    def extractive(self) -> ExtractiveAnswerer:
+        reader = Reader(self.lexical, self.sentence_vectors, self.embedder)
+        return ExtractiveAnswerer(self.lexical, reader, self.settings.min_confidence)
 
     # --- questions -------------------------------------------------------------------
 
@@ -132,7 +150,9 @@ class Assistant:
         # The answerer reads a little deeper than the k passages shown: a passage that only
         # one of the two rankings finds (say, a rare name) still gets its chance.
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
-        for item in self.answerer.stream(q, self.retriever.expand(passages)):
+        # A follow-up should add to the conversation, not repeat the sentences just cited.
+        cited = _cited_quotes(history)
+        for item in self.extractive.stream(q, self.retriever.expand(passages), cited):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
 
     def corrected(self, question: str) -> str:
@@ -144,7 +164,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The language-model path: condense a follow-up, retrieve with it, stream, verify."""
         k = k or self.settings.top_k
-        answerer = OpenAIAnswerer(self.llm, self.lexical, depth=k)
+        answerer = OpenAIAnswerer(self.llm, self.lexical, self.extractive, depth=k)
         standalone: str | None = None
         notice: str | None = None
         if history:
@@ -201,6 +221,14 @@ class Assistant:
         """Load the model and the lexical index now, so the first question is fast."""
         self.embedder.get_query_embedding("warm up")
         _ = self.lexical
+
+
+def _cited_quotes(history: Sequence | None) -> tuple[str, ...]:
+    """The sentences the previous answer quoted (its text between citation markers)."""
+    import re
+
+    said = previous_answer(history)
+    return tuple(q.strip() for q in re.split(r"\s*\[\d+\]\s*", said) if q.strip())
 
 
 def _check(question: str) -> str:

@@ -34,6 +34,7 @@ ENV_NAMES = {
     "openai_timeout": "RAG_OPENAI_TIMEOUT",
     "openai_attempts": "RAG_OPENAI_ATTEMPTS",
     "openai_backoff": "RAG_OPENAI_BACKOFF",
+    "min_confidence": "RAG_MIN_CONFIDENCE",
 }
 
 
@@ -57,6 +58,7 @@ class Settings:
     openai_timeout: float = 30.0  # seconds per attempt
     openai_attempts: int = 3  # timeouts, 429 and 5xx are retried this many times in all
     openai_backoff: float = 0.2  # seconds before the 2nd attempt, doubled before each further one
+    min_confidence: float | None = None  # refuse below this reader confidence (None: the fitted default)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -87,6 +89,9 @@ class Settings:
             openai_timeout=_float(env, "RAG_OPENAI_TIMEOUT", 30.0, 0.01, 600.0),
             openai_attempts=_int(env, "RAG_OPENAI_ATTEMPTS", 3, 1, 10),
             openai_backoff=_float(env, "RAG_OPENAI_BACKOFF", 0.2, 0.0, 60.0),
+            min_confidence=(
+                _float(env, "RAG_MIN_CONFIDENCE", 0.0, 0.0, 1.0) if _get(env, "RAG_MIN_CONFIDENCE", "") else None
+            ),
         )
         s = replace(s, **overrides) if overrides else s
         s.check_llm()
@@ -118,6 +123,11 @@ class Settings:
             cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "lexical"
             return cache / f"{self.chroma_host}-{self.chroma_port}-{self.collection}.pkl"
         return self.store_dir / "rag-lexical" / f"{self.collection}.pkl"
+
+    @property
+    def sentence_vectors_path(self) -> Path:
+        """The reader's sentence embeddings, kept beside the lexical index."""
+        return self.lexical_path.with_name(self.lexical_path.stem + ".sentences.npz")
 
     @property
     def store_location(self) -> str:

@@ -228,13 +228,13 @@ class OpenAIAnswerer:
         self,
         client: LLMClient,
         lexical: LexicalIndex,
-        fallback: ExtractiveAnswerer | None = None,
+        fallback: ExtractiveAnswerer,
         depth: int | None = None,
     ) -> None:
         self.client = client
         self.depth = depth  # passages shown to the model (the fallback reads them all)
         self.lexical = lexical
-        self.fallback = fallback or ExtractiveAnswerer(lexical)
+        self.fallback = fallback
 
     def condense(self, question: str, history: Sequence | None) -> str:
         """The follow-up `question` rewritten as a standalone question (one non-streaming call).

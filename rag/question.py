@@ -394,3 +394,91 @@ def person_names(sentence: str) -> list[str]:
 
 def is_title(term: str) -> bool:
     return term in _TITLE_WORDS
+
+
+# --- what kind of thing a sentence offers (answer-type fit) ---------------------------------
+
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
+    r"November|December)\b"
+)
+_DATE_WORD = re.compile(
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+)
+_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t)\s+(?:the\s+)?([A-ZÀ-Ỹ][\w’'-]*(?:\s+[A-ZÀ-Ỹ][\w’'-]*)*)")
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozens?)"
+)
+# Question types whose answer must hold a specific kind of thing (a figure, a date, a name).
+TYPED = ("percent", "number", "date", "person", "place")
+
+
+def quantity_pattern(question: Question) -> str | None:
+    """For "how many years" or "how long", a pattern for a figure in that unit ("six years")."""
+    q = fold(question.text)
+    many = re.search(r"\bhow many (\w+)(?: (\w+))?", q)
+    if many:
+        # "how many Vietnamese students": the counted noun is the plural, not its modifier.
+        noun = many.group(2) if (many.group(2) or "").endswith("s") else many.group(1)
+        unit = re.escape(re.sub(r"(?<=\w\w)(e?s)$", "", noun)) + r"\w*"
+    elif re.search(r"\bhow long\b", q):
+        unit = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
+    else:
+        return None
+    figure = rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
+    if unit.startswith("year"):  # "how many years", not "how long ago"
+        # An anniversary counts years: "the 10th anniversary" answers "how many years".
+        figure += r"|\b\d+(?:st|nd|rd|th)\s+anniversary\b"
+    return figure
+
+
+def places(sentence: str, q_names: set[str]) -> set[str]:
+    """Named places ("in Hanoi", "at the White House") that the question does not already name."""
+    out = set()
+    for m in _PLACE.finditer(sentence):
+        place = fold(m.group(1))
+        if not _DATE_WORD.match(place) and not any(place in q or q in place for q in q_names):
+            out.add(place)
+    return out
+
+
+def answer_values(question: Question, sentence: str) -> set[str]:
+    """The places or people a sentence offers as the answer (empty for other question types)."""
+    q_names = set(question.entities) | set(question.context_entities)
+    if question.qtype == "place":
+        return places(sentence, q_names)
+    if question.qtype == "person":
+        return {n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)}
+    return set()
+
+
+def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: set[str]) -> bool:
+    """Does the sentence hold the kind of thing asked for (a figure, a date, a name, a place)?"""
+    qtype = question.qtype
+    if qtype == "percent":
+        return bool(re.search(r"\d\s*(%|per ?cent)", sentence))
+    if qtype == "number":
+        question_numbers = set(question.numbers)
+        # Figures, not the day of a date or a year.
+        found = [
+            n
+            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", _DAY_OF_MONTH.sub(" ", sentence))
+            if not re.fullmatch(r"(19|20)\d\d", n.rstrip(".,"))
+        ]
+        return any(n.rstrip(".,") not in question_numbers for n in found) or (
+            not found and has_number(sentence)
+        )
+    if qtype == "date":
+        return has_date(sentence)
+    if qtype == "person":
+        names = [n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)]
+        return bool(names) or any(is_title(t) for t in own_terms)
+    if qtype == "place":
+        return bool(places(sentence, q_names))
+    if qtype == "say":
+        # "said", "says" and "told" are stopwords, so look for them in the raw words too.
+        return bool(own_terms & SPEECH_VERBS) or bool(re.search(r"\b(said|says|told)\b", sentence))
+    return True
