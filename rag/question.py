@@ -57,12 +57,6 @@ IRREGULAR = {
     "think": "thought", "seek": "sought", "build": "built", "spend": "spent", "keep": "kept",
 }
 _BASE_FORM = {form: base for base, forms in IRREGULAR.items() for form in forms.split()}
-# Verbs that say little on their own ("hold talks", "make efforts"): weighed lightly.
-LIGHT_VERBS = frozenset(
-    stem(w) for w in "hold held have make made take took give gave get got go went put set keep kept".split()
-)
-# A few well-known metonyms for names (an institution called by its building or city).
-NAME_ALIASES = {"pentagon": "defense", "premier": "prime minister"}
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how did does do is are was were can could will would "
     "should has have had and but so in on at for to of the a an tell give list name according".split()
@@ -183,8 +177,13 @@ def extract_entities(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     for i, tok in enumerate(tokens):
         lower = fold(tok)
         capital = tok[:1].isupper() and not tok.isdigit()
-        # The first word is capitalised anyway: a function word there ("Towards") names nothing.
-        sentence_start = i == 0 and (lower in STOPWORDS or lower in _FUNCTION_WORDS)
+        # The first word is capitalised anyway: a function word there ("Towards") names nothing, nor
+        # does an adverb before the question word ("Roughly how many ...", "Exactly when ...").
+        sentence_start = i == 0 and (
+            lower in STOPWORDS
+            or lower in _FUNCTION_WORDS
+            or (len(tokens) > 1 and fold(tokens[1]) in QUESTION_WORDS and not tokens[1][:1].isupper())
+        )
         if capital and not sentence_start and lower not in QUESTION_WORDS:
             run.append(tok)
             if re.search(r"['’]s$", tok):  # a possessive ends the name: "Trung's US visit"
@@ -234,26 +233,42 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     if previous and is_follow_up(text, entities):
         prev_text = previous[-1]
         prev_entities, _ = extract_entities(prev_text)
-        named = answer_referents(text, prev_text, previous_answer(history))
-        if named:
-            # "What is his title?" after "Who did Trung talk to?": "his" is the person the answer
-            # named, so the earlier question's own words no longer say what is asked.
-            context_entities = tuple(e for e in named if e not in entities)
-            context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
-            return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alternatives(text))
-        # A place or time the follow-up may replace: "... in Washington?" -> "And in New York?"
-        kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
-        context_entities = tuple(e for e in kept if e not in entities)
-        # A place or time the follow-up replaces ("and in New York?") is no longer context.
-        replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
-        context_terms = tuple(
-            dict.fromkeys(
-                t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key and t not in replaced
+        person = salient_person(text, prev_text, previous_answer(history))
+        if person:
+            # "What did he thank the US for?" after "Which Prime Minister hosted Blinken?": "he" is
+            # the person the answer named; the earlier question's other words are not what is asked.
+            context_entities = tuple(e for e in (person, *prev_entities) if e not in entities and not _in(e, person))
+            context_entities = (person, *[e for e in context_entities if e != person])
+        elif _is_elliptical(text, entities):
+            # "And in New York?", "what about trade?": the earlier question, with this part replaced.
+            kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
+            context_entities = tuple(e for e in kept if e not in entities)
+            replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
+            context_terms = tuple(
+                dict.fromkeys(
+                    t for t in terms(prev_text) if t not in FRAME_WORDS and t not in key and t not in replaced
+                )
             )
-        )
+        else:
+            # A new question about the same people ("how long since he was last in the country?"):
+            # the earlier names carry over, the earlier topic does not.
+            context_entities = tuple(e for e in prev_entities if e not in entities)
+        if not context_terms:
+            context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
     # Paraphrases for the words borrowed from the previous question too.
-    alts = alternatives(text + " " + previous[-1] if context_terms else text)
+    alts = alternatives(text + " " + previous[-1] if context_terms and previous else text)
     return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts)
+
+
+def _in(entity: str, person: str) -> bool:
+    return set(entity.split()) <= set(person.split())
+
+
+def _is_elliptical(text: str, entities: Sequence[str]) -> bool:
+    """A fragment that only makes sense as the earlier question with one part replaced."""
+    w = words(text)
+    content = [t for t in w if t not in STOPWORDS and t not in QUESTION_WORDS]
+    return bool(re.match(r"(and |so |then |also )?(what|how) about\b", fold(text))) or len(content) <= 2
 
 
 def _answer_nouns(text: str) -> set[str]:
@@ -313,31 +328,48 @@ def previous_answer(history: Sequence | None) -> str:
 
 
 _SETTING = ("in", "at", "on", "from", "to", "during")  # prepositions before a place or a time
-_SINGULAR_PERSON = re.compile(r"\b(?:he|him|his|she|her)\b", re.I)
+_SINGULAR_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
 
 
-def answer_referents(text: str, prev_question: str, prev_answer: str) -> tuple[str, ...]:
-    """People a singular pronoun of `text` refers to when the earlier turn asked who: the names its
-    answer gave that the earlier question did not ("Who did Trung meet?" ... "What is his title?")."""
-    if not _SINGULAR_PERSON.search(text) or question_type(prev_question) != "person":
-        return ()
-    said = re.sub(r"\s*\[\d+\]", "", prev_answer)  # without its citation markers
-    asked = {t for e in extract_entities(prev_question)[0] for t in terms(e)}
-    out: list[str] = []
-    for name in person_names(said):
-        # Titles and function words around a name are not the name: "prime minister pham minh chinh".
-        kept = [
-            w for w in name.split()
-            if w not in STOPWORDS and w not in NOT_NAMES and stem(w) not in _TITLE_WORDS and w != "prime"
-        ]
-        if len(kept) < 2 or kept[-1] in ORG_WORDS:
-            continue
-        if set(terms(" ".join(kept))) & asked:  # the earlier question's own person
-            continue
-        if is_setting(said, " ".join(kept)):  # "In New York, ...": a place, not a person
-            continue
-        out.append(" ".join(kept))
-    return tuple(dict.fromkeys(out))
+def bare_name(run: str) -> str | None:
+    """A person's name without the titles and offices before it: "us secretary of state antony
+    blinken" -> "antony blinken"; None when nothing of a name is left (an office or a body)."""
+    kept = run.split()
+    # Titles, offices and bodies come first in news style; the name is the run's tail.
+    while kept and (
+        kept[0] in STOPWORDS or kept[0] in NOT_NAMES or kept[0] in ORG_WORDS or stem(kept[0]) in _TITLE_WORDS
+        or kept[0] in _OFFICE_WORDS
+    ):
+        kept = kept[1:]
+    if len(kept) < 2 or kept[-1] in ORG_WORDS or any(w in ORG_WORDS or w in _OFFICE_WORDS for w in kept):
+        return None
+    return " ".join(kept)
+
+
+_OFFICE_WORDS = frozenset("foreign prime general central external public national international".split())
+
+
+def salient_person(text: str, prev_question: str, prev_answer: str) -> str | None:
+    """Who a singular pronoun ("he", "his", "she") of a follow-up means: after a who-question, the
+    first person the answer named that the question did not; otherwise the first person named in
+    the earlier question, or else in its answer."""
+    if not _SINGULAR_PERSON.search(text):
+        return None
+    said = re.sub(r"\s*\[\d+\]", "", prev_answer)
+    asked = [n for n in (bare_name(r) for r in person_names(prev_question)) if n]
+    answered = [n for n in (bare_name(r) for r in person_names(said)) if n]
+    if question_type(prev_question) == "person":
+        for name in answered:
+            if not any(_in(name, a) or _in(a, name) for a in asked) and not is_setting(said, name):
+                return name
+    if asked:
+        return asked[0]
+    # A single capitalised name in the question ("Did Blinken meet ...?") is a person too.
+    single = [e for e in extract_entities(prev_question)[0] if len(e.split()) == 1 and e not in NOT_NAMES]
+    for e in single:
+        full = next((n for n in answered if e in n.split()), None)
+        return full or e
+    return answered[0] if answered else None
 
 
 def is_follow_up(text: str, entities: Sequence[str]) -> bool:
@@ -349,22 +381,6 @@ def is_follow_up(text: str, entities: Sequence[str]) -> bool:
     if any(t in PRONOUNS for t in w):
         return True
     return not entities and len([t for t in w if t not in STOPWORDS]) <= 3
-
-
-_OCCASION = r"(?:trip|visit|tour|talks?|meeting|reception|call|stay|conversation|session|ceremony)"
-
-
-def scene_terms(question: str) -> frozenset[str]:
-    """Terms that only say on which occasion: a clause "... when he met Trọng?" or "... while
-    there?", or "during his US trip" (not "during the outbreak", which is what is asked about)."""
-    q = fold(question)
-    found: set[str] = set()
-    clause = re.search(r".\b(?:when|while)\b(.+)$", q)
-    if clause:
-        found.update(terms(clause.group(1)))
-    for m in re.finditer(rf"\bduring ((?:[\w']+ ){{0,3}}{_OCCASION})\b", q):
-        found.update(terms(m.group(1)))
-    return frozenset(found)
 
 
 def is_setting(question: str, entity: str, prepositions: tuple[str, ...] = ("in", "at")) -> bool:
@@ -412,8 +428,6 @@ _NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozens?)"
 )
-# Question types whose answer must hold a specific kind of thing (a figure, a date, a name).
-TYPED = ("percent", "number", "date", "person", "place")
 
 
 def quantity_pattern(question: Question) -> str | None:
@@ -443,16 +457,6 @@ def places(sentence: str, q_names: set[str]) -> set[str]:
         if not _DATE_WORD.match(place) and not any(place in q or q in place for q in q_names):
             out.add(place)
     return out
-
-
-def answer_values(question: Question, sentence: str) -> set[str]:
-    """The places or people a sentence offers as the answer (empty for other question types)."""
-    q_names = set(question.entities) | set(question.context_entities)
-    if question.qtype == "place":
-        return places(sentence, q_names)
-    if question.qtype == "person":
-        return {n for n in person_names(sentence) if not any(n in q or q in n for q in q_names)}
-    return set()
 
 
 def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: set[str]) -> bool:

@@ -30,10 +30,11 @@ from rag.text import fold, terms, words
 
 MODEL_PATH = Path(__file__).with_name("reader_model.json")
 SYNONYM_CREDIT = 0.8  # a paraphrase or other word form is weaker evidence than the word itself
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|without|n't|cannot|fail(?:ed|s)?\s+to)\b")
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|without|cannot|fail(?:ed|s)?\s+to)\b|n't\b")
+_FIGURE = re.compile(r"(?<![\w.,])\d[\d.,]*\d|(?<![\w.,])\d")
 
 SENTENCE_FEATURES = (
-    "cos", "cos_gap", "cos_prev", "cos_next", "cos_passage", "sim_passage",
+    "cos", "cos_gap", "cos_prev", "cos_next", "cos_with_prev", "cos_passage", "sim_passage",
     "cov", "cov_gap", "cov_focus", "cov_window", "cov_passage", "cov_prev",
     "names", "names_window", "bigrams", "novelty",
     "figure_fit", "figure_unfit", "name_fit", "name_unfit", "in_unit", "new_name", "new_number",
@@ -43,7 +44,7 @@ _FIGURE_TYPES = ("percent", "number", "date")
 _NAME_TYPES = ("person", "place")
 ANSWER_FEATURES = (
     "best_logit", "second_logit", "best_cos", "best_cov", "best_focus", "unknown_share",
-    "missing_name", "unmatched_rare", "unmatched_passage", "typed_unfit", "q_negation", "log_terms", "best_cos_passage",
+    "missing_name", "unmatched_rare", "unmatched_passage", "unmatched_figure", "typed_unfit", "q_negation", "log_terms", "best_cos_passage",
 )
 
 
@@ -179,7 +180,6 @@ class Reader:
         weights = self.weights(question)
         names = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
         focus = {t: w for t, w in weights.items() if t not in names}
-        named = {t: w for t, w in weights.items() if t in names}
         total_w = sum(weights.values()) or 1.0
         focus_w = sum(focus.values()) or 1.0
         entity_parts = [set(terms(e)) for e in (*question.entities, *question.context_entities)]
@@ -218,6 +218,7 @@ class Reader:
                         0.0,  # cos_gap, filled below
                         float(cos[i - 1]) if i > first else 0.0,
                         float(cos[i + 1]) if i + 1 < last else 0.0,
+                        _cos_sum(svecs[i - 1] + svecs[i], qvec) if i > first else float(cos[i]),
                         cos_passage,
                         sim_passage,
                         cov,
@@ -295,6 +296,7 @@ class Reader:
                 float(bool(missing)),
                 lacking(said) / max_idf,
                 lacking(around) / max_idf,
+                float(bool(set(_FIGURE.findall(question.text)) - set(_FIGURE.findall(" ".join(c.sentence.text for c in picked))))),
                 best[idx["figure_unfit"]] + best[idx["name_unfit"]],
                 float(bool(_NEGATION.search(fold(question.text)))),
                 math.log(1 + len(question.key_terms)),
@@ -318,6 +320,10 @@ class Reader:
             if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", flat):
                 missing.append(number)
         return missing
+
+
+def _cos_sum(v: np.ndarray, q: np.ndarray) -> float:
+    return float(v @ q / (np.linalg.norm(v) or 1.0))
 
 
 def _capitalised(sentence: str) -> list[str]:
