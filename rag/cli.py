@@ -178,8 +178,8 @@ def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path |
     from rag.eval.runner import load_items, run
 
     default_conversations = conversations == Path("eval/conversations.jsonl")
-    if default_conversations and not conversations.exists():
-        conversations = None
+    if (default_conversations and not conversations.exists()) or str(conversations) in ("", ".", "none"):
+        conversations = None  # `--conversations none`: the gold file alone (it may hold conversations too)
     items = load_items(gold, conversations)
     grader = None
     if judge == "openai":  # checked first: a missing key fails before any model loads

@@ -248,8 +248,9 @@ def test_files_are_embedded_together_and_copies_within_a_run_once(make_bot):
     object.__setattr__(bot.embedder, "embed", lambda texts: calls.append(len(texts)) or real(texts))
     report = bot.ingest()
     assert sorted(report.added) == sorted(articles)
-    # One batch for the whole small folder, and the copy's text was not embedded a second time.
-    assert len(calls) == 1
+    # One batch for the whole small folder, and the copy's text was not embedded a second time;
+    # then one batch of the reader's sentences (each distinct sentence once).
+    assert len(calls) == 2
     assert report.passages_embedded == calls[0] < report.passages_written
     _assert_consistent(bot)
 

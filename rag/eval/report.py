@@ -348,6 +348,7 @@ def to_html(report: dict) -> str:
         types, [report["by_type"][t]["fact_coverage"] for t in types], title="fact coverage by type"
     )
     hist = histogram([r["latency_s"] for r in report["rows"] if r.get("latency_s") is not None])
+    curve_chart, roc = refusal_charts(report.get("curve") or [], "correct")
     base_note = (
         f"<p class='muted'>Baseline: {_e(base['pipeline'])}; default top-k={base['top_k']}, "
         f"{base['nodes']} nodes. {_e(base['note'])}.</p>"
@@ -388,6 +389,11 @@ answerer {_e(meta["answerer"])} · store {_e(meta["store"])}</p>
 {judge}
 <h2>Fact coverage by type</h2>
 {chart}
+<h2>Refusal trade-off (Answer.confidence)</h2>
+<p class="muted">What refusing every answer whose confidence is below t would do; the default operating point is
+RAG_MIN_CONFIDENCE (the reader's fitted default when unset).</p>
+{curve_chart}
+{roc}
 <h2>Latency</h2>
 {hist}
 <h2>By type</h2>
@@ -472,6 +478,32 @@ def line_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def refusal_charts(pts: list[dict], answered_label: str) -> tuple[str, str]:
+    """The refusal trade-off as two SVG charts: rates by threshold, and refused against false refusals."""
+    by_threshold = line_chart(
+        [
+            ("unanswerable refused", [(p["threshold"], p["unanswerable_refused"]) for p in pts]),
+            ("false refusals", [(p["threshold"], p["false_refusal_rate"]) for p in pts]),
+            (answered_label, [(p["threshold"], p["contains"]) for p in pts]),
+        ],
+        title="refusal trade-off by confidence threshold",
+        x_label="refuse when confidence < t",
+        y_label="share",
+    )
+    roc = line_chart(
+        [
+            (
+                "unanswerable refused",
+                [(p["false_refusal_rate"], p["unanswerable_refused"]) for p in pts if p["false_refusal_rate"] is not None],
+            )
+        ],
+        title="unanswerable refused against false refusals",
+        x_label="false-refusal rate",
+        y_label="unanswerable refused",
+    )
+    return by_threshold, roc
 
 
 def _words(value) -> str:
@@ -561,27 +593,7 @@ def squad_html(report: dict) -> str:
         for s, a in report["by_source"].items()
     )
     pts = report["curve"]
-    curve_chart = line_chart(
-        [
-            ("unanswerable refused", [(p["threshold"], p["unanswerable_refused"]) for p in pts]),
-            ("false refusals", [(p["threshold"], p["false_refusal_rate"]) for p in pts]),
-            ("contains gold", [(p["threshold"], p["contains"]) for p in pts]),
-        ],
-        title="refusal trade-off by confidence threshold",
-        x_label="refuse when confidence < t",
-        y_label="share",
-    )
-    roc = line_chart(
-        [
-            (
-                "unanswerable refused",
-                [(p["false_refusal_rate"], p["unanswerable_refused"]) for p in pts if p["false_refusal_rate"] is not None],
-            )
-        ],
-        title="unanswerable refused against false refusals",
-        x_label="false-refusal rate",
-        y_label="unanswerable refused",
-    )
+    curve_chart, roc = refusal_charts(pts, "contains gold")
     curve_rows = "".join(
         f"<tr><td class='n'>{p['threshold']:.2f}</td><td class='n'>{_num(p['unanswerable_refused'])}</td>"
         f"<td class='n'>{_num(p['false_refusal_rate'])}</td><td class='n'>{_num(p['contains'])}</td>"

@@ -74,6 +74,7 @@ def score_item(item: dict, answer, k: int, data_dir: Path) -> dict:
         "sources": item["sources"],
         "answer": answer.text,
         "refused": bool(answer.refused),
+        "confidence": answer.confidence,
         "retrieved": [
             {
                 "id": p.id,
@@ -275,5 +276,9 @@ def run(
         }
     if judge is not None:
         report["judge"] = judge.score(rows)
+    from rag.eval.squad import curve
+
+    # The refusal trade-off: "contains" here is a correct answer (every fact covered).
+    report["curve"] = curve([{**r, "contains": bool(r["correct"])} for r in rows])
     report["check"] = check(report["overall"])
     return report

@@ -1,0 +1,133 @@
+"""The fitted reader: its parameters, its features, confidence and the refusal operating point."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rag import RagError
+from rag.question import analyse, salient_person
+from rag.reader import ANSWER_FEATURES, MODEL_PATH, SENTENCE_FEATURES, Reader, load_model
+
+ARTICLES = {
+    "harbour.txt": (
+        "Harbour expansion approved\n\n"
+        "The city council approved the expansion of the northern harbour on Tuesday.\n"
+        "The project will cost 40 million euros and take four years to complete.\n"
+        "Mayor Ilse Brandvold said the new quays would double the number of ferries.\n"
+        "Fishermen protested outside the town hall during the vote.\n"
+    ),
+    "school.txt": (
+        "School meals go organic\n\n"
+        "All primary schools in the district will serve organic lunches from September.\n"
+        "Parents had campaigned for the change for three years.\n"
+    ),
+}
+
+
+def test_the_shipped_model_fits_the_features_and_says_how_it_was_fitted():
+    model = load_model()
+    assert model["sentence"]["features"] == list(SENTENCE_FEATURES)
+    assert model["answer"]["features"] == list(ANSWER_FEATURES)
+    for part in ("sentence", "answer"):
+        n = len(model[part]["features"])
+        assert len(model[part]["coef"]) == len(model[part]["mean"]) == len(model[part]["scale"]) == n
+    assert "rag.fit_reader" in model["about"]
+    assert 0.0 <= model["select"]["min_confidence"] < 1.0
+    assert model["select"]["max_sentences"] >= 1
+
+
+def test_a_model_fitted_for_other_features_is_refused_with_a_clear_message(tmp_path):
+    model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    model["sentence"]["features"] = model["sentence"]["features"][:-1]
+    stale = tmp_path / "model.json"
+    stale.write_text(json.dumps(model), encoding="utf-8")
+    with pytest.raises(RagError, match="refit it: python -m rag.fit_reader"):
+        load_model(stale)
+
+
+def test_the_answering_sentence_outranks_one_that_only_repeats_the_question(make_bot):
+    bot, _ = make_bot(ARTICLES)
+    bot.ingest()
+    answer = bot.ask("How much will the harbour expansion cost?")
+    assert not answer.refused
+    assert "40 million euros" in answer.citations[0].quote or any("40 million" in c.quote for c in answer.citations)
+    assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_confidence_is_higher_for_an_answered_question_than_for_one_about_an_absent_name(make_bot):
+    bot, _ = make_bot(ARTICLES)
+    bot.ingest()
+    answered = bot.ask("Who is the mayor?")
+    absent = bot.ask("What did Chancellor Wolfgang Ortmeier say about the harbour budget deficit?")
+    assert answered.confidence > absent.confidence
+
+
+@pytest.mark.parametrize("floor, refused", [(0.0, False), (1.0, True)])
+def test_the_refusal_operating_point_is_a_setting(make_bot, floor, refused):
+    bot, _ = make_bot(ARTICLES, min_confidence=floor)
+    bot.ingest()
+    answer = bot.ask("When will schools serve organic lunches?")
+    assert answer.refused is refused
+    assert answer.confidence is not None
+
+
+def test_rag_min_confidence_out_of_range_is_a_clear_error():
+    from rag.config import Settings
+
+    with pytest.raises(RagError, match="RAG_MIN_CONFIDENCE"):
+        Settings.from_env({"RAG_MIN_CONFIDENCE": "1.5"})
+    assert Settings.from_env({}).min_confidence is None  # the fitted default
+
+
+def test_features_are_finite_and_one_row_per_sentence(demo_bot):
+    q = analyse("How many Vietnamese live in the US?")
+    passages = demo_bot.retrieve(q.search_text, k=5)
+    reader = demo_bot.extractive.reader
+    sentences, x = reader.featurize(q, passages)
+    assert len(sentences) == x.shape[0] > 0
+    assert x.shape[1] == len(SENTENCE_FEATURES)
+    assert np.isfinite(x).all()
+
+
+def test_a_sentence_the_previous_answer_quoted_is_marked_as_a_repeat(demo_bot):
+    q = analyse("How many Vietnamese live in the US?")
+    passages = demo_bot.retrieve(q.search_text, k=5)
+    reader: Reader = demo_bot.extractive.reader
+    sentences, _ = reader.featurize(q, passages)
+    quoted = sentences[0].text
+    _, x = reader.featurize(q, passages, (quoted,))
+    repeat = SENTENCE_FEATURES.index("repeat")
+    assert x[0, repeat] == 1.0
+    assert x[:, repeat].sum() < len(sentences)
+
+
+def test_a_pronoun_after_a_who_question_means_the_person_the_answer_named():
+    person = salient_person(
+        "What did he thank the US for?",
+        "Which Prime Minister hosted Blinken?",
+        "At the reception, Prime Minister Pham Minh Chinh welcomed Blinken's visit. [1]",
+    )
+    assert person == "pham minh chinh"
+
+
+def test_a_pronoun_otherwise_means_the_person_the_earlier_question_named():
+    person = salient_person(
+        "How long had it been since he was last in the country?",
+        "Did Antony Blinken meet Vietnam's Prime Minister during his April trip?",
+        "Prime Minister Pham Minh Chinh received US Secretary of State Antony Blinken. [1]",
+    )
+    assert person == "antony blinken"
+
+
+def test_a_follow_up_on_a_new_topic_does_not_inherit_the_earlier_topic():
+    history = [
+        {"role": "user", "content": "Who did Blinken meet in Hanoi?"},
+        {"role": "assistant", "content": "Prime Minister Pham Minh Chinh received Antony Blinken. [1]"},
+    ]
+    q = analyse("And what did he say about trade?", history)
+    assert "trade" in q.key_terms
+    assert "meet" not in q.context_terms  # the earlier question's topic is not what is asked now
+    assert q.context_entities[0] == "pham minh chinh"  # "he": the person the answer named

@@ -1,0 +1,65 @@
+"""The reader's sentence vectors: embedded once, kept in an .npz that loading never executes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.sentence_vectors import SentenceVectors
+
+
+class CountingEmbedder:
+    """A real embedder wrapped to count what it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.seen: list[str] = []
+
+    def embed(self, texts):
+        self.seen.extend(texts)
+        return self.inner.embed(texts)
+
+
+def test_each_distinct_sentence_is_embedded_once_and_matches_the_embedder(demo_bot):
+    embedder = CountingEmbedder(demo_bot.embedder)
+    vectors = SentenceVectors(embedder)
+    texts = ["The bridge opened on Sunday.", "Rice exports rose.", "The bridge opened on Sunday."]
+    got = vectors.get(texts)
+    assert got.shape == (3, 384)
+    assert embedder.seen == ["The bridge opened on Sunday.", "Rice exports rose."]
+    vectors.get(texts[:1])
+    assert len(embedder.seen) == 2
+    direct = np.asarray(demo_bot.embedder.embed(["Rice exports rose."])[0])
+    assert float(got[1] @ direct) > 0.999
+
+
+def test_vectors_are_kept_on_disk_and_read_back_without_pickle(demo_bot, tmp_path):
+    path = tmp_path / "s.npz"
+    first = SentenceVectors(demo_bot.embedder, path)
+    before = first.get(["Coffee exports climbed 12 percent."])
+    first.save()
+    with np.load(path, allow_pickle=False) as data:  # plain arrays only
+        assert data["vectors"].shape == (1, 384)
+    embedder = CountingEmbedder(demo_bot.embedder)
+    again = SentenceVectors(embedder, path).get(["Coffee exports climbed 12 percent."])
+    assert embedder.seen == []
+    assert np.allclose(before, again)
+
+
+def test_a_garbled_file_is_ignored_and_rebuilt(demo_bot, tmp_path):
+    path = tmp_path / "s.npz"
+    path.write_bytes(b"not an npz at all")
+    vectors = SentenceVectors(demo_bot.embedder, path)
+    assert vectors.get(["A sentence."]).shape == (1, 384)
+    vectors.save()
+    with np.load(path, allow_pickle=False) as data:
+        assert len(data["keys"]) == 1
+
+
+def test_ingest_embeds_the_sentences_so_questions_do_not_wait(make_bot):
+    bot, _ = make_bot()
+    bot.ingest()
+    assert bot.settings.sentence_vectors_path.is_file()
+    embedder = CountingEmbedder(bot.embedder)
+    bot.sentence_vectors.embedder = embedder
+    bot.ask("How long is the new bridge in Đà Nẵng?")
+    assert embedder.seen == []
