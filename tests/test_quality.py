@@ -1,21 +1,63 @@
-"""The quality gate: the whole gold set and the conversations through the public API, as `rag eval --check` runs them.
+"""The quality gate: the gold set, the held-out news set and held-out SQuAD questions through the public API.
 
-`make test` fails when answers get worse: fact coverage below 0.90, any citation not verbatim,
-refusal recall below 0.8 or false refusals above 5% (thresholds in `rag.eval.runner.THRESHOLDS`).
+`make test` fails when answers get worse. The floors are regression bars set a little below what the
+fitted reader measured on 2026-12-01 (README, *The reader*), not targets: the gold set was used for
+fitting, `eval/heldout.jsonl` and the SQuAD sample (`eval/squad2/heldout-sample.jsonl`, from the two
+held-out articles) were not. Every citation must be verbatim in all three.
 """
 
 from __future__ import annotations
 
+import pytest
 from conftest import ROOT
 
 from rag.eval.runner import THRESHOLDS, load_items, run
+
+# today: fact coverage 0.720, false refusals 0.178, unanswerable refused 0.467
+HELDOUT_NEWS = {"fact_coverage": 0.65, "false_refusal_rate": 0.25, "refusal_recall": 0.35}
+# today: contains 0.767, false refusals 0.150, unanswerable refused 0.467, median 40 words
+SQUAD_SAMPLE = {"contains": 0.70, "false_refusal_rate": 0.22, "unanswerable_refused": 0.35, "median_words": 45}
+
+
+def _summary(overall: dict, keys) -> str:
+    return ", ".join(f"{key} = {overall.get(key)}" for key in keys)
 
 
 def test_gold_set_meets_the_quality_thresholds(demo_bot):
     items = load_items(ROOT / "eval" / "gold.jsonl", ROOT / "eval" / "conversations.jsonl")
     report = run(demo_bot, items, k=5, baseline=False)
     overall = report["overall"]
-    summary = ", ".join(f"{key} = {overall.get(key)}" for key in THRESHOLDS)
-    assert report["check"] == [], f"quality gate failed: {report['check']} ({summary})"
+    assert report["check"] == [], f"quality gate failed: {report['check']} ({_summary(overall, THRESHOLDS)})"
     assert overall["citation_validity"] == 1.0
     assert len(report["rows"]) == len(items) >= 60
+
+
+def test_held_out_news_questions_stay_above_their_floor(demo_bot):
+    items = load_items(ROOT / "eval" / "heldout.jsonl")
+    assert len(items) >= 40 and sum(len(i["turns"]) > 1 for i in items) >= 8
+    overall = run(demo_bot, items, k=5, baseline=False)["overall"]
+    message = _summary(overall, HELDOUT_NEWS)
+    assert overall["citation_validity"] == 1.0
+    assert overall["fact_coverage"] >= HELDOUT_NEWS["fact_coverage"], message
+    assert overall["false_refusal_rate"] <= HELDOUT_NEWS["false_refusal_rate"], message
+    assert overall["refusal_recall"] >= HELDOUT_NEWS["refusal_recall"], message
+
+
+@pytest.fixture(scope="module")
+def squad_bot(tmp_path_factory):
+    from rag import Assistant
+
+    return Assistant(data_dir=ROOT / "eval" / "squad2" / "corpus", store_dir=tmp_path_factory.mktemp("squad"))
+
+
+def test_held_out_squad_sample_stays_above_its_floor(squad_bot):
+    from rag.eval.squad import load_squad, run_squad
+
+    items = load_squad(ROOT / "eval" / "squad2" / "heldout-sample.jsonl")
+    assert {i["source"] for i in items} == {"force.txt", "french-and-indian-war.txt"}
+    overall = run_squad(squad_bot, items, k=5, baseline=False)["overall"]
+    message = _summary(overall, SQUAD_SAMPLE)
+    assert overall["contains"] >= SQUAD_SAMPLE["contains"], message
+    assert overall["false_refusal_rate"] <= SQUAD_SAMPLE["false_refusal_rate"], message
+    assert overall["unanswerable_refused"] >= SQUAD_SAMPLE["unanswerable_refused"], message
+    assert overall["median_words"] <= SQUAD_SAMPLE["median_words"], message
