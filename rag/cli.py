@@ -269,6 +269,8 @@ def format_answer(answer) -> str:
         lines.append(f'    "{c.quote}"')
         if c.also_in:
             lines.append("    also in: " + ", ".join(f"{loc.source} [{loc.start}:{loc.end}]" for loc in c.also_in))
+    if answer.confidence is not None and answer.mode == "extractive":
+        lines.append(f"confidence {answer.confidence:.2f}" + (" (below the operating point: refused)" if answer.refused else ""))
     if answer.notice:
         lines.append(f"note: {answer.notice}")
     return "\n".join(lines)

@@ -113,16 +113,18 @@ class Question:
     context_terms: tuple[str, ...] = ()
     context_entities: tuple[str, ...] = field(default=())
     alternatives: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    earlier: str = ""  # for a fragment ("in which regions?"), the earlier question it completes
 
     @property
     def search_text(self) -> str:
-        """What retrieval searches for: the question plus, for a follow-up, the names it refers to."""
-        if not self.context_entities and not self.context_terms:
-            return self.text
-        return " ".join([self.text, *self.context_entities])
+        """What retrieval searches for: the question plus, for a follow-up, the names it refers to
+        (or, for a fragment, the earlier question it completes)."""
+        return " ".join([self.text, *self.context_entities, *([self.earlier] if self.earlier else [])])
 
     @property
     def standalone(self) -> str | None:
+        if self.earlier:
+            return f"{self.text} (after: {self.earlier})"
         if not self.context_entities:
             return None
         return f"{self.text} (about: {', '.join(self.context_entities)})"
@@ -229,6 +231,7 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
     qtype = question_type(text)
     context_terms: tuple[str, ...] = ()
     context_entities: tuple[str, ...] = ()
+    earlier = ""
     previous = previous_questions(history)
     if previous and is_follow_up(text, entities):
         prev_text = previous[-1]
@@ -243,6 +246,8 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
             # "And in New York?", "what about trade?": the earlier question, with this part replaced.
             kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
             context_entities = tuple(e for e in kept if e not in entities)
+            if not context_entities:  # nothing to name it by (a lower-case question): search with it whole
+                earlier = prev_text
             replaced = {t for e in prev_entities if e not in kept for t in terms(e)}
             context_terms = tuple(
                 dict.fromkeys(
@@ -257,7 +262,7 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
             context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
     # Paraphrases for the words borrowed from the previous question too.
     alts = alternatives(text + " " + previous[-1] if context_terms and previous else text)
-    return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts)
+    return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts, earlier)
 
 
 def _in(entity: str, person: str) -> bool:
@@ -334,7 +339,7 @@ _SINGULAR_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
 def bare_name(run: str) -> str | None:
     """A person's name without the titles and offices before it: "us secretary of state antony
     blinken" -> "antony blinken"; None when nothing of a name is left (an office or a body)."""
-    kept = run.split()
+    kept = words(run)  # "viet nam" reads as "vietnam", a country, not a person
     # Titles, offices and bodies come first in news style; the name is the run's tail.
     while kept and (
         kept[0] in STOPWORDS or kept[0] in NOT_NAMES or kept[0] in ORG_WORDS or stem(kept[0]) in _TITLE_WORDS

@@ -79,8 +79,9 @@ def test_ask_json_has_answer_and_verbatim_citations(cli):
     proc = run(env, "ask", "Who received Antony Blinken in Hanoi?", "--json", "-k", "3")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert {"answer", "refused", "citations"} <= set(data)
+    assert {"answer", "refused", "citations", "confidence", "corrected_question"} <= set(data)
     assert data["refused"] is False
+    assert 0.0 <= data["confidence"] <= 1.0
     assert "Trọng" in data["answer"] or "Trong" in data["answer"]
     assert len(data["passages"]) <= 3
     assert data["citations"]
@@ -88,6 +89,14 @@ def test_ask_json_has_answer_and_verbatim_citations(cli):
         assert {"source", "quote", "start", "end"} <= set(c)
         path = os.path.join(env["RAG_DATA_DIR"], c["source"])
         assert file_text(path)[c["start"] : c["end"]] == c["quote"]
+
+
+def test_plain_ask_shows_the_confidence_and_a_refusal_at_a_high_operating_point(cli):
+    env, _ = cli
+    proc = run(dict(env, RAG_MIN_CONFIDENCE="1"), "ask", "Who received Antony Blinken in Hanoi?")
+    assert proc.returncode == 0, proc.stderr
+    assert "don't cover this" in proc.stdout
+    assert "(below the operating point: refused)" in proc.stdout
 
 
 def test_stats(cli):
