@@ -200,11 +200,7 @@ def eval_(gold: Path, conversations: Path, top_k: int | None, report_dir: Path |
     click.echo(summary(report))
     click.echo(f"\nreport: {paths['html']}  ({paths['json'].name}, {paths['ragas'].name})")
     if check:
-        if report["check"]:
-            for failure in report["check"]:
-                click.echo(f"check failed: {failure}", err=True)
-            sys.exit(1)
-        click.echo("check passed")
+        _exit_on_failed_check(report["check"])
 
 
 def _eval_squad(squad_file: Path, data_dir: Path, top_k: int | None, report_dir: Path, baseline: bool,
@@ -239,11 +235,16 @@ def _eval_squad(squad_file: Path, data_dir: Path, top_k: int | None, report_dir:
     click.echo(squad_summary(report))
     click.echo(f"\nreport: {paths['html']}  ({paths['json'].name})")
     if check:
-        if report["check"]:
-            for failure in report["check"]:
-                click.echo(f"check failed: {failure}", err=True)
-            sys.exit(1)
-        click.echo("check passed")
+        _exit_on_failed_check(report["check"])
+
+
+def _exit_on_failed_check(failures: list[str]) -> None:
+    """`--check`: each failed threshold on stderr and exit 1, or say the check passed."""
+    if failures:
+        for failure in failures:
+            click.echo(f"check failed: {failure}", err=True)
+        sys.exit(1)
+    click.echo("check passed")
 
 
 @main.command()

@@ -24,6 +24,19 @@ THRESHOLDS = {
 }
 
 
+def jsonl_records(path: Path, what: str):
+    """(line number, record) for every non-empty line of a JSONL file; one-line errors otherwise."""
+    if not path.is_file():
+        raise RagError(f"{path} does not exist; pass {what}")
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise RagError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+
+
 def load_items(gold: str | Path | None, conversations: str | Path | None = None) -> list[dict]:
     """Gold items and conversations as one list; a conversation's question is its last turn."""
     items: list[dict] = []
@@ -31,15 +44,7 @@ def load_items(gold: str | Path | None, conversations: str | Path | None = None)
         if path is None:
             continue
         path = Path(path)
-        if not path.is_file():
-            raise RagError(f"{path} does not exist; pass an existing JSONL file")
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RagError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+        for lineno, rec in jsonl_records(path, "an existing JSONL file"):
             turns = rec.get("turns") or [rec.get("question", "")]
             items.append(
                 {

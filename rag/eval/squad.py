@@ -15,7 +15,6 @@ question's paragraph in that file, as Python reads it: `text[start:end]`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import statistics
@@ -78,18 +77,12 @@ def load_squad(
 ) -> list[dict]:
     """Questions of a SQuAD-shaped JSONL file: those whose `source` is in `sources` (all when None),
     then the first `limit` of them."""
+    from rag.eval.runner import jsonl_records
+
     path = Path(path)
-    if not path.is_file():
-        raise RagError(f"{path} does not exist; pass a SQuAD-shaped JSONL file")
     wanted = None if sources is None else {s.strip() for s in sources if s.strip()}
     items: list[dict] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RagError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
+    for lineno, rec in jsonl_records(path, "a SQuAD-shaped JSONL file"):
         missing = [key for key in ("question", "source", "start", "end") if key not in rec]
         if missing:
             raise RagError(f"{path}:{lineno}: missing {', '.join(missing)}")
