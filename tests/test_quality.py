@@ -2,8 +2,9 @@
 
 `make test` fails when answers get worse. The floors are regression bars set a little below what the
 fitted reader measured on 2026-12-01 (README, *The reader*), not targets: the gold set was used for
-fitting, `eval/heldout.jsonl` and the SQuAD sample (`eval/squad2/heldout-sample.jsonl`, from the two
-held-out articles) were not. Every citation must be verbatim in all three.
+fitting; `eval/heldout.jsonl` and the SQuAD sample (`eval/squad2/heldout-sample.jsonl`, from the two
+held-out articles) were not, but served to choose the operating point; `eval/heldout2.jsonl` was
+neither fitted on nor used to choose anything. Every citation must be verbatim in all three.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from conftest import ROOT
 
 from rag.eval.runner import THRESHOLDS, load_items, run
 
-# today: fact coverage 0.720, false refusals 0.178, unanswerable refused 0.467
-HELDOUT_NEWS = {"fact_coverage": 0.65, "false_refusal_rate": 0.25, "refusal_recall": 0.35}
-# today: contains 0.767, false refusals 0.150, unanswerable refused 0.467, median 40 words
-SQUAD_SAMPLE = {"contains": 0.70, "false_refusal_rate": 0.22, "unanswerable_refused": 0.35, "median_words": 45}
+# today: fact coverage 0.743 and 0.772, false refusals 0.133 and 0.044, unanswerable refused 0.333 and 0.375
+HELDOUT_NEWS = {
+    "heldout.jsonl": {"fact_coverage": 0.70, "false_refusal_rate": 0.20, "refusal_recall": 0.25},
+    "heldout2.jsonl": {"fact_coverage": 0.72, "false_refusal_rate": 0.10, "refusal_recall": 0.30},
+}
+# today: contains 0.833, false refusals 0.050, unanswerable refused 0.383, median 45 words
+SQUAD_SAMPLE = {"contains": 0.78, "false_refusal_rate": 0.10, "unanswerable_refused": 0.30, "median_words": 45}
 
 
 def _summary(overall: dict, keys) -> str:
@@ -32,15 +36,17 @@ def test_gold_set_meets_the_quality_thresholds(demo_bot):
     assert len(report["rows"]) == len(items) >= 60
 
 
-def test_held_out_news_questions_stay_above_their_floor(demo_bot):
-    items = load_items(ROOT / "eval" / "heldout.jsonl")
+@pytest.mark.parametrize("name", sorted(HELDOUT_NEWS))
+def test_held_out_news_questions_stay_above_their_floor(demo_bot, name):
+    floor = HELDOUT_NEWS[name]
+    items = load_items(ROOT / "eval" / name)
     assert len(items) >= 40 and sum(len(i["turns"]) > 1 for i in items) >= 8
     overall = run(demo_bot, items, k=5, baseline=False)["overall"]
-    message = _summary(overall, HELDOUT_NEWS)
+    message = _summary(overall, floor)
     assert overall["citation_validity"] == 1.0
-    assert overall["fact_coverage"] >= HELDOUT_NEWS["fact_coverage"], message
-    assert overall["false_refusal_rate"] <= HELDOUT_NEWS["false_refusal_rate"], message
-    assert overall["refusal_recall"] >= HELDOUT_NEWS["refusal_recall"], message
+    assert overall["fact_coverage"] >= floor["fact_coverage"], message
+    assert overall["false_refusal_rate"] <= floor["false_refusal_rate"], message
+    assert overall["refusal_recall"] >= floor["refusal_recall"], message
 
 
 @pytest.fixture(scope="module")
