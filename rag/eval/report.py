@@ -422,7 +422,7 @@ def line_chart(
     """Lines of (x, y) points, both axes in [0, 1], with a legend, as inline SVG.
 
     A point whose y is None is skipped (the line joins its neighbours)."""
-    left, right, bottom, top = 48, 150, 40, 15
+    left, right, bottom, top = 48, 175, 40, 15
     plot_w, plot_h = width - left - right, height - bottom - top
 
     def px(x: float) -> float:
