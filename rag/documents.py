@@ -9,6 +9,7 @@ crosses it.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import date as Date
@@ -67,19 +68,98 @@ class Article:
         return meta
 
 
-def find_articles(folder: Path) -> list[Path]:
-    """Every `.txt`/`.md` file below `folder`, hidden files and folders left out, in name order."""
+@dataclass
+class FolderScan:
+    """What a walk of an articles folder found: the files to read, and what it left out and why."""
+
+    files: list[Path]
+    skipped: list[tuple[str, str]]  # (name relative to the folder, one-line reason)
+    unlisted: list[str]  # relative names of sub-folders that could not be listed (their files are unknown)
+    escaped: list[str]  # relative names of links that lead outside the folder
+
+
+def scan_articles(folder: Path) -> FolderScan:
+    """Every `.txt`/`.md` regular file below `folder`, in name order, and what was left out.
+
+    Hidden files and folders are left out silently. Only files whose real location (links
+    resolved) is inside the folder are read: a link to a file or folder outside it is skipped with
+    a reason, and so is a link that leads nowhere, a special file named like an article, and a
+    sub-folder that cannot be listed. Links to folders are not followed (no loops, no file twice).
+    """
     if not folder.exists():
         raise ArticleError(f"{folder} does not exist; create it, set RAG_DATA_DIR, or pass a folder")
     if not folder.is_dir():
         raise ArticleError(f"{folder} is not a folder")
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in ARTICLE_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    root = folder.resolve()
+    scan = FolderScan([], [], [], [])
+    try:
+        _walk(folder, "", root, scan)
+    except _Unlistable as exc:
+        raise ArticleError(f"{folder}: the folder cannot be read ({exc.reason}); check its permissions") from None
+    scan.files.sort()
+    return scan
+
+
+def find_articles(folder: Path) -> list[Path]:
+    """Every `.txt`/`.md` regular file inside `folder` (see `scan_articles`), in name order."""
+    return scan_articles(folder).files
+
+
+class _Unlistable(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _is_article_name(name: str) -> bool:
+    return Path(name).suffix.lower() in ARTICLE_SUFFIXES
+
+
+def _walk(directory: Path, rel: str, root: Path, scan: FolderScan) -> None:
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        if not rel:
+            raise _Unlistable(exc.strerror or str(exc)) from None
+        scan.unlisted.append(rel)
+        scan.skipped.append(
+            (rel, f"{directory}: the folder cannot be read ({exc.strerror}); its files were left out; "
+                  "check its permissions")
+        )
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = directory / entry.name
+        name = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            if entry.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    if target.is_dir() or _is_article_name(entry.name) or _is_article_name(target.name):
+                        scan.escaped.append(name)
+                        scan.skipped.append(
+                            (name, f"{path}: a link to {target}, outside {root}; only files inside the "
+                                   "folder are read (move or copy the file into it)")
+                        )
+                    continue
+                if not _is_article_name(entry.name) or target.is_dir():
+                    continue  # links to folders inside are not followed: their files are read where they are
+                if not target.exists():
+                    scan.skipped.append((name, f"{path}: a link to a missing file ({target}); remove it or fix it"))
+                elif not target.is_file():
+                    scan.skipped.append((name, f"{path}: not a regular file; only UTF-8 .txt/.md files are read"))
+                else:
+                    scan.files.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                _walk(path, name, root, scan)
+            elif _is_article_name(entry.name):
+                if entry.is_file(follow_symlinks=False):
+                    scan.files.append(path)
+                else:
+                    scan.skipped.append((name, f"{path}: not a regular file; only UTF-8 .txt/.md files are read"))
+        except OSError as exc:
+            scan.skipped.append((name, f"{path}: cannot be read ({exc.strerror}); check its permissions"))
 
 
 def read_text(path: Path, max_bytes: int | None = None) -> tuple[str, str]:
@@ -93,7 +173,10 @@ def read_text(path: Path, max_bytes: int | None = None) -> tuple[str, str]:
             f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit; "
             "split it or raise RAG_MAX_FILE_MB"
         )
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # permission denied, an I/O error, a folder named like a file ...
+        raise ArticleError(f"{path}: cannot be read ({exc.strerror or exc}); check its permissions") from None
     if not raw.strip():
         raise ArticleError(f"{path}: the file is empty; add text or remove it")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.documents import ArticleError, find_articles, read_article, split_passages
+from rag.documents import ArticleError, read_article, scan_articles, split_passages
 from rag.embed import BatchEmbedding
 from rag.models import IngestReport
 from rag.store import Store
@@ -22,19 +22,34 @@ PARSER_VERSION = "1"  # bump when boilerplate or splitting rules change: every f
 Progress = Callable[[int, int, str], None]
 
 
-def _targets(paths: Sequence[Path], report: IngestReport) -> tuple[list[tuple[Path, str]], list[Path]]:
-    """(file, source name) pairs to ingest, and the folders whose deleted files are removed."""
-    targets: list[tuple[Path, str]] = []
-    roots: list[Path] = []
+@dataclass
+class _Targets:
+    files: list[tuple[Path, str]]  # (file, source name) pairs to ingest
+    roots: list[Path]  # the folders whose deleted files are removed from the store
+    kept: list[str]  # source names (or prefixes) under sub-folders that could not be listed: never removed
+    escaped: list[str]  # source names (or prefixes) of links out of a folder: removed if stored
+
+
+def _under(source: str, names: list[str]) -> bool:
+    return any(source == n or source.startswith(n + "/") for n in names)
+
+
+def _targets(paths: Sequence[Path], report: IngestReport) -> _Targets:
+    """What to ingest; a file or sub-folder that cannot be read, or leads outside, is reported skipped."""
+    out = _Targets([], [], [], [])
     for path in paths:
         if path.is_dir():
-            roots.append(path.resolve())
-            targets.extend((p, p.relative_to(path).as_posix()) for p in find_articles(path))
+            scan = scan_articles(path)
+            out.roots.append(path.resolve())
+            out.files.extend((p, p.relative_to(path).as_posix()) for p in scan.files)
+            report.skipped.extend(scan.skipped)
+            out.kept.extend(scan.unlisted)
+            out.escaped.extend(scan.escaped)
         elif path.is_file():
-            targets.append((path, path.name))
+            out.files.append((path, path.name))
         else:
             report.skipped.append((str(path), f"{path} does not exist; check the path or set RAG_DATA_DIR"))
-    return targets, roots
+    return out
 
 
 BATCH_PASSAGES = 512  # passages embedded together: files are grouped until they reach this many
@@ -69,7 +84,8 @@ def ingest(
     """
     started = time.perf_counter()
     report = IngestReport()
-    targets, roots = _targets(paths, report)
+    found = _targets(paths, report)
+    targets, roots = found.files, found.roots
     manifest = store.file_records()
     fingerprint_suffix = f"{chunk_tokens}:{PARSER_VERSION}:{embedder.model_name}"
     seen: set[str] = set()
@@ -109,7 +125,13 @@ def ingest(
     _write(group, store, embedder, report)
     for source, meta in manifest.items():
         path = Path(meta.get("path", ""))
-        if source in seen or path.exists():
+        if source in seen or _under(source, found.kept):
+            continue  # read now, or in a sub-folder that could not be listed this time
+        if _under(source, found.escaped):  # stored from outside the folder (through a link) before
+            store.delete_file(source)
+            report.removed.append(source)
+            continue
+        if path.exists():
             continue
         if any(path.is_relative_to(root) for root in roots):
             store.delete_file(source)

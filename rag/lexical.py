@@ -5,16 +5,17 @@ Copy detection finds the same text in other files (syndicated articles) through 
 word 5-grams, so one hit can list every file that carries it. The 5-grams are kept as 64-bit
 hashes in sorted numpy arrays: small to keep, quick to load, and quick to look up.
 
-`load_synced` keeps the index in a file beside the store and brings it up to date with what
-changed since (files whose fingerprint differs are re-read), so start-up does not re-read and
-re-tokenise every passage.
+`load_synced` keeps the index in a file beside the store (an `.npz` of plain arrays and JSON,
+loaded without pickle: opening a store folder never runs code) and brings it up to date with
+what changed since (files whose fingerprint differs are re-read), so start-up does not re-read
+and re-tokenise every passage.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -136,55 +137,186 @@ class LexicalIndex:
 
 
 # --- kept on disk, brought up to date incrementally ----------------------------------------
+#
+# The file is a numpy `.npz` read with `allow_pickle=False`, so loading it can never run code
+# (a pickle could: a store folder copied from someone else must be safe to open). Everything in
+# it is data: JSON (as bytes) for the header, the records and the vocabulary; flat integer
+# arrays plus offsets for the tokens and the shingle hashes. It is checked against the store's
+# manifest on every start: a file of another version, a torn or garbled file, or one whose
+# arrays disagree with each other is ignored and rebuilt; a file's entries whose fingerprint or
+# passage count differs from the manifest are read again from the store.
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+_MAGIC = "rag-lexical"
+
+Entry = tuple[Record, list[str], np.ndarray]
+
+
+def index_file(path: Path) -> Path:
+    """The file the index is kept in: `<collection>.lexical.npz` beside the configured path.
+
+    (`Settings.lexical_path` names the old pickle, `<collection>.pkl`; that file is never read.
+    The reader's sentence vectors live in `<collection>.sentences.npz`, a different name.)
+    """
+    return path.with_name(path.stem + ".lexical.npz")
 
 
 def load_synced(store, path: Path | None) -> LexicalIndex:
-    """The index for `store`: read from `path`, re-reading only files whose fingerprint changed.
+    """The index for `store`: read from beside `path`, re-reading only files whose fingerprint changed.
 
-    Without a usable file (none yet, another version, unreadable) every passage is read once;
-    the result is written back to `path` for the next start. `path=None` keeps nothing on disk.
+    Without a usable file (none yet, another version, unreadable, not matching the store) every
+    passage is read once; the result is written back for the next start. `path=None` keeps
+    nothing on disk.
     """
-    cached = _read(path)
-    manifest = {s: m.get("fingerprint", "") for s, m in store.file_records().items()}
-    entries: dict[str, list]  # source -> [(record, tokens, hashes)]
+    target = index_file(path) if path is not None else None
+    if path is not None and path.suffix == ".pkl":
+        _remove_quietly(path)  # the old pickle: never loaded, and not left to be loaded by anyone
+    manifest_rows = store.file_records()
+    manifest = {s: m.get("fingerprint", "") for s, m in manifest_rows.items()}
+    cached = _read(target)
+    entries: dict[str, list[Entry]]
     if cached is None:
         entries, fresh = {}, store.all_passages()
     else:
-        entries, fingerprints = cached.get("entries", {}), cached.get("fingerprints", {})
-        stale = {s for s in set(entries) | set(manifest) if fingerprints.get(s) != manifest.get(s)}
-        if not stale and isinstance(cached.get("index"), LexicalIndex):
-            return cached["index"]  # nothing changed: the index as it was built, BM25 and all
+        entries, fingerprints = cached
+        stale = {
+            s
+            for s in set(entries) | set(manifest)
+            if fingerprints.get(s) != manifest.get(s)
+            or _passage_count(manifest_rows.get(s)) not in (None, len(entries.get(s, ())))
+        }
+        if not stale:
+            return _build(entries)  # nothing changed: no passage read or tokenised again
         for s in stale:
             entries.pop(s, None)
         fresh = store.passages_of(sorted(s for s in stale if s in manifest))
     for r in fresh:
         entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text)))
-    rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
-    index = LexicalIndex([r for r, _, _ in rows], [t for _, t, _ in rows], [h for _, _, h in rows])
-    # Pickle stores the records, tokens and hashes the entries and the index share only once.
-    _write(path, {"version": CACHE_VERSION, "fingerprints": manifest, "entries": entries, "index": index})
+    index = _build(entries)
+    _write(target, manifest, entries)
     return index
 
 
-def _read(path: Path | None) -> dict | None:
+def _passage_count(row: dict | None) -> int | None:
+    """How many passages the manifest says a file has (None: a row that does not say)."""
+    if not row or "passages" not in row:
+        return None
+    try:
+        return int(row["passages"])
+    except (TypeError, ValueError):
+        return -1
+
+
+def _build(entries: dict[str, list[Entry]]) -> LexicalIndex:
+    rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
+    return LexicalIndex([r for r, _, _ in rows], [t for _, t, _ in rows], [h for _, _, h in rows])
+
+
+def _json(data) -> np.ndarray:
+    return np.frombuffer(json.dumps(data, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+
+def _unjson(array: np.ndarray):
+    if array.dtype != np.uint8 or array.ndim != 1:
+        raise ValueError("not a JSON byte array")
+    return json.loads(array.tobytes().decode("utf-8"))
+
+
+def _offsets(array: np.ndarray, n: int, total: int) -> np.ndarray:
+    """Check that `array` is n+1 non-decreasing offsets from 0 to `total`."""
+    if array.dtype != np.int64 or array.shape != (n + 1,) or array[0] != 0 or array[-1] != total:
+        raise ValueError("offsets do not match")
+    if n and np.any(np.diff(array) < 0):
+        raise ValueError("offsets go backwards")
+    return array
+
+
+def _read(path: Path | None) -> tuple[dict[str, list[Entry]], dict[str, str]] | None:
+    """(entries by source, fingerprints) from the kept file, or None when it cannot be trusted."""
     if path is None or not path.is_file():
         return None
     try:
-        with path.open("rb") as f:
-            data = pickle.load(f)
-    except Exception:  # a torn or foreign file is rebuilt, never trusted
+        with np.load(path, allow_pickle=False) as data:
+            header = _unjson(data["header"])
+            if not (
+                isinstance(header, dict)
+                and header.get("format") == _MAGIC
+                and header.get("version") == CACHE_VERSION
+                and isinstance(header.get("fingerprints"), dict)
+            ):
+                return None
+            records, vocab = _unjson(data["records"]), _unjson(data["vocab"])
+            token_ids, hashes = data["token_ids"], data["hashes"]
+            if token_ids.dtype != np.int32 or hashes.dtype != np.uint64:
+                return None
+            if not isinstance(records, list) or not isinstance(vocab, list) or header.get("count") != len(records):
+                return None
+            token_at = _offsets(data["token_offsets"], len(records), len(token_ids))
+            hash_at = _offsets(data["hash_offsets"], len(records), len(hashes))
+        if len(token_ids) and (token_ids.min() < 0 or token_ids.max() >= len(vocab)):
+            return None
+        if not all(isinstance(v, str) for v in vocab):
+            return None
+        fingerprints = {str(k): str(v) for k, v in header["fingerprints"].items()}
+        words_of = np.array(vocab, dtype=object)
+        entries: dict[str, list[Entry]] = {}
+        seen: set[str] = set()
+        for i, row in enumerate(records):
+            rid, text, meta = row
+            if not (isinstance(rid, str) and isinstance(text, str) and isinstance(meta, dict)) or rid in seen:
+                return None
+            seen.add(rid)
+            source, start = meta["source"], int(meta["start"])
+            if not isinstance(source, str) or source not in fingerprints or start < 0:
+                return None
+            tokens = words_of[token_ids[token_at[i] : token_at[i + 1]]].tolist()
+            h = hashes[hash_at[i] : hash_at[i + 1]]
+            if len(h) > 1 and np.any(h[1:] <= h[:-1]):
+                return None  # shingle hashes are kept sorted and distinct
+            entries.setdefault(source, []).append((Record(rid, text, meta), tokens, h))
+    except Exception:  # a torn, garbled or foreign file is rebuilt, never trusted
         return None
-    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
+    return entries, fingerprints
 
 
-def _write(path: Path | None, data: dict) -> None:
+def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[Entry]]) -> None:
     """Write through a temporary file, so a crash never leaves half an index behind."""
     if path is None:
         return
+    rows = [e for s in sorted(entries) for e in entries[s]]
+    vocab: dict[str, int] = {}
+    token_ids = np.fromiter(
+        (vocab.setdefault(t, len(vocab)) for _, toks, _ in rows for t in toks), dtype=np.int32
+    )
+    token_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(toks) for _, toks, _ in rows], out=token_offsets[1:])
+    hash_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(h) for _, _, h in rows], out=hash_offsets[1:])
+    hashes = np.concatenate([h for _, _, h in rows]).astype(np.uint64) if rows else np.zeros(0, np.uint64)
+    header = {"format": _MAGIC, "version": CACHE_VERSION, "count": len(rows), "fingerprints": manifest}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with tmp.open("wb") as f:
-        pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with tmp.open("wb") as f:
+            np.savez(
+                f,
+                header=_json(header),
+                records=_json([[r.id, r.text, r.metadata] for r, _, _ in rows]),
+                vocab=_json(list(vocab)),
+                token_ids=token_ids,
+                token_offsets=token_offsets,
+                hashes=hashes,
+                hash_offsets=hash_offsets,
+            )
+        os.replace(tmp, path)
+    finally:
+        _remove_quietly(tmp)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError:  # a read-only store: the file is never read anyway
+        pass

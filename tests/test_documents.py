@@ -152,3 +152,28 @@ def test_bom_is_not_part_of_the_title(make_bot):
     bot.ingest()
     (row,) = bot.articles()
     assert row["title"] == "Tea growers in Thái Nguyên"
+
+
+def test_folder_scan_reads_only_regular_article_files_inside(tmp_path):
+    import os
+
+    from rag.documents import ArticleError, read_text, scan_articles
+
+    data = tmp_path / "articles"
+    (data / "b").mkdir(parents=True)
+    (data / "a.txt").write_text("one\n", encoding="utf-8")
+    (data / "b" / "c.md").write_text("two\n", encoding="utf-8")
+    (data / ".hidden.txt").write_text("hidden\n", encoding="utf-8")
+    (data / "notes.pdf").write_bytes(b"%PDF")
+    os.mkfifo(data / "pipe.txt")  # reading it would block the whole ingest
+    (data / "out.txt").symlink_to(tmp_path / "elsewhere.txt")
+    (tmp_path / "elsewhere.txt").write_text("outside\n", encoding="utf-8")
+    scan = scan_articles(data)
+    assert scan.files == [data / "a.txt", data / "b" / "c.md"]
+    reasons = dict(scan.skipped)
+    assert set(reasons) == {"pipe.txt", "out.txt"}
+    assert "not a regular file" in reasons["pipe.txt"]
+    assert "outside" in reasons["out.txt"]
+    assert scan.escaped == ["out.txt"]
+    with pytest.raises(ArticleError, match="cannot be read"):
+        read_text(data / "b")  # a read error is one line naming the file, not a traceback

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import SMALL_ARTICLES, file_text
 
+import rag.lexical
 from rag import Assistant
-from rag.lexical import LexicalIndex, containment, shingle_hashes, shingles
+from rag.lexical import LexicalIndex, containment, index_file, shingle_hashes, shingles
 from rag.store import Store
 
 
@@ -20,9 +23,11 @@ def ingested(make_bot):
 def test_ingest_leaves_the_index_ready_for_the_next_start(make_bot, monkeypatch):
     bot, _ = make_bot()
     bot.ingest()
-    assert bot.settings.lexical_path.is_file()
+    assert index_file(bot.settings.lexical_path).is_file()
     monkeypatch.setattr(Store, "all_passages", lambda self: pytest.fail("read the whole store"))
     monkeypatch.setattr(Store, "passages_of", lambda self, sources: pytest.fail(f"read {sources}"))
+    monkeypatch.setattr(rag.lexical, "terms", lambda text: pytest.fail("tokenised a passage again"))
+    monkeypatch.setattr(rag.lexical, "shingle_hashes", lambda text: pytest.fail("hashed a passage again"))
     assert len(_reopen(bot).lexical) == bot.store.count() > 0
 
 
@@ -32,7 +37,7 @@ def _reopen(bot) -> Assistant:
 
 def test_index_is_kept_on_disk_and_loaded_without_rereading_the_store(ingested, monkeypatch):
     bot, _ = ingested
-    assert bot.settings.lexical_path.is_file()
+    assert index_file(bot.settings.lexical_path).is_file()
     expected = bot.retrieve("jasmine rice harvest", k=3)
 
     def no_full_read(self):
@@ -67,10 +72,69 @@ def test_only_changed_files_are_read_again(ingested, monkeypatch):
 
 def test_torn_index_file_is_rebuilt(ingested):
     bot, _ = ingested
-    bot.settings.lexical_path.write_bytes(b"\x80\x05 not a pickle")
+    index_file(bot.settings.lexical_path).write_bytes(b"\x80\x05 not a pickle")
     again = _reopen(bot)
     assert len(again.lexical) == again.store.count() > 0
-    assert again.settings.lexical_path.stat().st_size > 100  # written again, whole
+    assert index_file(again.settings.lexical_path).stat().st_size > 100  # written again, whole
+
+
+def test_index_file_holds_no_pickle_and_loads_without_one(ingested):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    assert path.suffix == ".npz" and path != bot.settings.sentence_vectors_path
+    with np.load(path, allow_pickle=False) as data:  # raises on any pickled (object) array
+        assert all(data[name].dtype != object for name in data.files)
+    assert not bot.settings.lexical_path.exists()  # no pickle kept beside it
+
+
+def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypatch):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    # Drop one passage of mekong.txt, keeping the file self-consistent: its fingerprint still
+    # matches, but its passage count no longer does.
+    records = json.loads(arrays["records"].tobytes())
+    drop = next(i for i, (_, _, meta) in enumerate(records) if meta["source"] == "mekong.txt")
+    header = json.loads(arrays["header"].tobytes())
+    header["count"] -= 1
+    del records[drop]
+    t, h = arrays["token_offsets"], arrays["hash_offsets"]
+    arrays["token_ids"] = np.concatenate([arrays["token_ids"][: t[drop]], arrays["token_ids"][t[drop + 1] :]])
+    arrays["hashes"] = np.concatenate([arrays["hashes"][: h[drop]], arrays["hashes"][h[drop + 1] :]])
+    arrays["token_offsets"] = np.concatenate([t[:drop], t[drop + 1 :] - (t[drop + 1] - t[drop])])
+    arrays["hash_offsets"] = np.concatenate([h[:drop], h[drop + 1 :] - (h[drop + 1] - h[drop])])
+    arrays["records"] = np.frombuffer(json.dumps(records).encode(), dtype=np.uint8)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    asked: list[list[str]] = []
+    real = Store.passages_of
+    monkeypatch.setattr(Store, "passages_of", lambda self, sources: asked.append(sources) or real(self, sources))
+    again = _reopen(bot)
+    assert len(again.lexical) == again.store.count()
+    assert asked == [["mekong.txt"]]
+    assert sorted(r.id for r in again.lexical.records) == sorted(r.id for r in again.store.all_passages())
+
+
+def test_index_of_another_version_is_rebuilt(ingested):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    header = json.loads(arrays["header"].tobytes())
+    header["version"] = 999
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    again = _reopen(bot)
+    assert len(again.lexical) == again.store.count()
+    with np.load(path, allow_pickle=False) as data:
+        assert json.loads(data["header"].tobytes())["version"] != 999
 
 
 def test_hashed_copy_detection_agrees_with_shingle_sets():
