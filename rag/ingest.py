@@ -28,6 +28,7 @@ class _Targets:
     roots: list[Path]  # the folders whose deleted files are removed from the store
     kept: list[str]  # source names (or prefixes) under sub-folders that could not be listed: never removed
     escaped: list[str]  # source names (or prefixes) of links out of a folder: removed if stored
+    root_of: dict[Path, Path]  # each file found in a folder -> that folder, resolved
 
 
 def _under(source: str, names: list[str]) -> bool:
@@ -36,12 +37,13 @@ def _under(source: str, names: list[str]) -> bool:
 
 def _targets(paths: Sequence[Path], report: IngestReport) -> _Targets:
     """What to ingest; a file or sub-folder that cannot be read, or leads outside, is reported skipped."""
-    out = _Targets([], [], [], [])
+    out = _Targets([], [], [], [], {})
     for path in paths:
         if path.is_dir():
             scan = scan_articles(path)
             out.roots.append(path.resolve())
             out.files.extend((p, p.relative_to(path).as_posix()) for p in scan.files)
+            out.root_of.update((p, out.roots[-1]) for p in scan.files)
             report.skipped.extend(scan.skipped)
             out.kept.extend(scan.unlisted)
             out.escaped.extend(scan.escaped)
@@ -105,6 +107,11 @@ def ingest(
             continue
         try:
             article = read_article(path, source, max_bytes)
+            root = found.root_of.get(path)
+            if root is not None and not article.path.is_relative_to(root):  # became a link since the scan
+                raise ArticleError(
+                    f"{path}: a link to {article.path}, outside {root}; only files inside the folder are read"
+                )
         except ArticleError as exc:
             kept = " (its earlier version stays in the store)" if old else ""
             report.skipped.append((source, f"{exc}{kept}"))

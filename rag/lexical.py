@@ -184,6 +184,7 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
             for s in set(entries) | set(manifest)
             if fingerprints.get(s) != manifest.get(s)
             or _passage_count(manifest_rows.get(s)) not in (None, len(entries.get(s, ())))
+            or not _paths_agree(entries.get(s, ()), manifest_rows.get(s))
         }
         if not stale:
             return _build(entries)  # nothing changed: no passage read or tokenised again
@@ -205,6 +206,12 @@ def _passage_count(row: dict | None) -> int | None:
         return int(row["passages"])
     except (TypeError, ValueError):
         return -1
+
+
+def _paths_agree(entries, row: dict | None) -> bool:
+    """Every kept passage of a file names the file the manifest names (what a citation opens)."""
+    path = (row or {}).get("path")
+    return path is None or all(r.metadata.get("path") == path for r, _, _ in entries)
 
 
 def _build(entries: dict[str, list[Entry]]) -> LexicalIndex:

@@ -120,6 +120,25 @@ def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypa
     assert sorted(r.id for r in again.lexical.records) == sorted(r.id for r in again.store.all_passages())
 
 
+def test_index_naming_another_path_than_the_manifest_is_read_again(ingested):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    records = json.loads(arrays["records"].tobytes())
+    for _, _, meta in records:
+        if meta["source"] == "bridge.txt":
+            meta["path"] = "/etc/passwd"  # what a citation would open
+    arrays["records"] = np.frombuffer(json.dumps(records).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    again = _reopen(bot)
+    stored = {r.id: r.metadata["path"] for r in again.store.all_passages()}
+    assert {r.id: r.metadata["path"] for r in again.lexical.records} == stored
+    assert "/etc/passwd" not in stored.values()
+
+
 def test_index_of_another_version_is_rebuilt(ingested):
     import numpy as np
 
