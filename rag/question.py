@@ -237,14 +237,16 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
         prev_text = previous[-1]
         prev_entities, _ = extract_entities(prev_text)
         person = salient_person(text, prev_text, previous_answer(history))
+        # A place or time the follow-up replaces ("... in Washington?" -> "... in New York?") is no
+        # longer context.
+        kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
         if person:
             # "What did he thank the US for?" after "Which Prime Minister hosted Blinken?": "he" is
             # the person the answer named; the earlier question's other words are not what is asked.
-            context_entities = tuple(e for e in (person, *prev_entities) if e not in entities and not _in(e, person))
+            context_entities = tuple(e for e in (person, *kept) if e not in entities and not _in(e, person))
             context_entities = (person, *[e for e in context_entities if e != person])
         elif _is_elliptical(text, entities):
             # "And in New York?", "what about trade?": the earlier question, with this part replaced.
-            kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
             context_entities = tuple(e for e in kept if e not in entities)
             if not context_entities:  # nothing to name it by (a lower-case question): search with it whole
                 earlier = prev_text
@@ -257,7 +259,7 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
         else:
             # A new question about the same people ("how long since he was last in the country?"):
             # the earlier names carry over, the earlier topic does not.
-            context_entities = tuple(e for e in prev_entities if e not in entities)
+            context_entities = tuple(e for e in kept if e not in entities)
         if not context_terms:
             context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
     # Paraphrases for the words borrowed from the previous question too.
