@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
+import os
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -58,8 +61,23 @@ class Assistant:
 
     # --- ingestion -------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[str | Path] | None = None, progress: Progress | None = None) -> IngestReport:
-        """Ingest files or folders (default: the data folder); unchanged files are skipped."""
+    def ingest(
+        self, paths: str | Path | Sequence[str | Path] | None = None, progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest files or folders (default: the data folder); unchanged files are skipped.
+
+        One path (a `str` or `Path`) is one file or folder, not a sequence of characters.
+        """
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        if paths is not None and not isinstance(paths, (list, tuple)):
+            try:
+                paths = list(paths)
+            except TypeError:
+                raise RagError(f"paths={paths!r} is not a path or a list of paths") from None
+        for p in paths or ():
+            if not isinstance(p, (str, os.PathLike)) or not str(p).strip():
+                raise RagError(f"path {p!r} is not a file or folder name; pass paths as strings or Path objects")
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
         with self._lock:
             report = ingest(
@@ -99,7 +117,9 @@ class Assistant:
     @property
     def answerer(self) -> Answerer:
         if self.llm is not None:
-            return OpenAIAnswerer(self.llm, self.lexical, fallback=self.extractive)
+            return OpenAIAnswerer(
+                self.llm, self.lexical, fallback=self.extractive, unsupported=self.settings.unsupported
+            )
         return self.extractive
 
     @property
@@ -111,8 +131,9 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The `k` best passages for `question`; syndicated copies merged into `also_in`."""
+        k = self._k(k)
         question = self.corrected(_check(question))
-        return self.retriever.retrieve(question, k or self.settings.top_k, filters)
+        return self.retriever.retrieve(question, k, filters)
 
     def ask(
         self,
@@ -135,6 +156,7 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, verified `Answer`."""
+        k = self._k(k)
         asked = _check(question)
         corrected = self.corrected(asked)
         if corrected != asked:  # typos read as the articles' words: answer that, keep the question asked
@@ -155,6 +177,14 @@ class Assistant:
         for item in self.extractive.stream(q, self.retriever.expand(passages), cited):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
 
+    def _k(self, k) -> int:
+        """`k` as given (a positive whole number), or RAG_TOP_K when it is None."""
+        if k is None:
+            return self.settings.top_k
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise RagError(f"k={k!r} is not a positive whole number; pass k=1 or more, or None for RAG_TOP_K")
+        return int(k)
+
     def corrected(self, question: str) -> str:
         """`question` with each word the articles never use read as their nearest word (rag.spelling)."""
         return correct(question, self.lexical)[0]
@@ -164,7 +194,9 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """The language-model path: condense a follow-up, retrieve with it, stream, verify."""
         k = k or self.settings.top_k
-        answerer = OpenAIAnswerer(self.llm, self.lexical, self.extractive, depth=k)
+        answerer = OpenAIAnswerer(
+            self.llm, self.lexical, self.extractive, depth=k, unsupported=self.settings.unsupported
+        )
         standalone: str | None = None
         notice: str | None = None
         if history:
@@ -238,4 +270,5 @@ def _check(question: str) -> str:
         raise RagError(
             f"the question is {len(question)} characters long; keep it under {MAX_QUESTION_CHARS}"
         )
-    return " ".join(question.split())
+    # Decomposed accents (NFD, as macOS file names and some keyboards give) read as composed ones.
+    return " ".join(unicodedata.normalize("NFC", question).split())

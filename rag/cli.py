@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from functools import wraps
 from pathlib import Path
 
@@ -27,6 +28,14 @@ def _fail_cleanly(func):
             sys.exit(130)
 
     return wrapper
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: control and format characters (escape sequences, newlines,
+    bidi overrides) written as Python escapes, like repr() does (`\x1b`, `\n`, `\u202e`)."""
+    return "".join(
+        repr(ch)[1:-1] if unicodedata.category(ch)[0] == "C" else ch for ch in str(text)
+    )
 
 
 def _assistant(**overrides):
@@ -58,7 +67,7 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
             bar = tqdm(total=total, unit="file", desc="ingest", file=sys.stderr)
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(source[-30:])
+            bar.set_postfix_str(printable(source)[-30:])
 
     report = bot.ingest(list(paths) or None, progress=progress)
     if bar is not None:
@@ -68,10 +77,10 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
     else:
         for label, names in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
             for name in names:
-                click.echo(f"{label}: {name}")
+                click.echo(f"{label}: {printable(name)}")
         click.echo(report.summary())
     for _, reason in report.skipped:
-        click.echo(f"skipped: {reason}", err=True)
+        click.echo(f"skipped: {printable(reason)}", err=True)
     if any("does not exist" in reason for _, reason in report.skipped):
         sys.exit(1)
 

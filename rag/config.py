@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from rag.errors import RagError
 LLM_MODES = ("extractive", "openai")
 EMBED_RUNTIMES = ("onnx", "torch")
 EMBED_MODES = ("minilm", "openai")
+UNSUPPORTED_MODES = ("drop", "flag")
 DEFAULT_COLLECTION = "articles"
 ENV_NAMES = {
     "data_dir": "RAG_DATA_DIR",
@@ -35,6 +37,9 @@ ENV_NAMES = {
     "openai_attempts": "RAG_OPENAI_ATTEMPTS",
     "openai_backoff": "RAG_OPENAI_BACKOFF",
     "min_confidence": "RAG_MIN_CONFIDENCE",
+    "unsupported": "RAG_UNSUPPORTED",
+    "host": "RAG_HOST",
+    "port": "RAG_PORT",
 }
 
 
@@ -59,6 +64,11 @@ class Settings:
     openai_attempts: int = 3  # timeouts, 429 and 5xx are retried this many times in all
     openai_backoff: float = 0.2  # seconds before the 2nd attempt, doubled before each further one
     min_confidence: float | None = None  # refuse below this reader confidence (None: the fitted default)
+    # A model sentence no passage supports: "drop" it from the answer text (kept in
+    # `Answer.unsupported_sentences`) or "flag" it (left in the text, listed in `Answer.unsupported`).
+    unsupported: str = "drop"
+    host: str = "127.0.0.1"  # the web UI's address (app.py / `rag serve`)
+    port: int = 7860
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -92,6 +102,9 @@ class Settings:
             min_confidence=(
                 _float(env, "RAG_MIN_CONFIDENCE", 0.0, 0.0, 1.0) if _get(env, "RAG_MIN_CONFIDENCE", "") else None
             ),
+            unsupported=_choice(env, "RAG_UNSUPPORTED", "drop", UNSUPPORTED_MODES),
+            host=_host(env, "RAG_HOST", "127.0.0.1"),
+            port=_int(env, "RAG_PORT", 7860, 1, 65535),
         )
         s = replace(s, **overrides) if overrides else s
         s.check_llm()
@@ -101,6 +114,10 @@ class Settings:
     def check_llm(self) -> None:
         """With `llm="openai"`, a key or a base URL (a local server) must be set."""
         self._check_mode("RAG_LLM", self.llm, LLM_MODES, "the offline answerer")
+        if self.unsupported not in UNSUPPORTED_MODES:
+            raise RagError(
+                f"RAG_UNSUPPORTED={self.unsupported!r} is not supported; use one of: {', '.join(UNSUPPORTED_MODES)}"
+            )
 
     def check_embed(self) -> None:
         """With `embed="openai"`, a key or a base URL (a local server) must be set."""
@@ -137,7 +154,9 @@ class Settings:
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:
-    return env.get(name, default).strip()
+    """The variable's value, stripped; set but empty (`RAG_DATA_DIR=`) counts as unset, so it
+    means the default, never "" (which a path would read as the current directory)."""
+    return env.get(name, "").strip() or default
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -163,6 +182,25 @@ def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str,
     value = _get(env, name, default).lower()
     if value not in choices:
         raise RagError(f"{name}={value!r} is not supported; use one of: {', '.join(choices)}")
+    return value
+
+
+_HOSTNAME = re.compile(r"(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _host(env: Mapping[str, str], name: str, default: str) -> str:
+    """An IP address or a host name, nothing else (no scheme, port, path or spaces)."""
+    value = _get(env, name, default)
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    if not _HOSTNAME.fullmatch(value) or value.replace(".", "").isdigit():
+        raise RagError(
+            f"{name}={value!r} is not a host name or IP address; use e.g. 127.0.0.1 (this machine only) "
+            "or 0.0.0.0 (every interface)"
+        )
     return value
 
 

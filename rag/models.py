@@ -79,7 +79,8 @@ class Answer:
     passages: list[Passage]
     standalone_question: str | None = None
     notice: str | None = None
-    unsupported: tuple[int, ...] = ()
+    unsupported: tuple[int, ...] = ()  # indices (in `text`) of sentences no passage supports (RAG_UNSUPPORTED=flag)
+    unsupported_sentences: tuple[str, ...] = ()  # the texts of those sentences (removed from `text` by default)
     mode: str = "extractive"
     confidence: float | None = None  # calibrated probability (0-1) that the answer holds what is asked
     corrected_question: str | None = None  # the question with typos matched to the articles' words
@@ -94,6 +95,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "notice": self.notice,
             "unsupported": list(self.unsupported),
+            "unsupported_sentences": list(self.unsupported_sentences),
             "mode": self.mode,
             "confidence": self.confidence,
             "corrected_question": self.corrected_question,

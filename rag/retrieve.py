@@ -6,6 +6,7 @@ once, with every other file listed in `also_in`.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -30,8 +31,14 @@ class Filters:
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
             value = getattr(self, name)
-            if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            if value is None or value == "":
+                continue
+            if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 raise RagError(f"{name}={value!r} is not a date; use YYYY-MM-DD")
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                raise RagError(f"{name}={value!r} is not a real date; use YYYY-MM-DD (e.g. 2023-12-31)") from None
 
     @property
     def empty(self) -> bool:

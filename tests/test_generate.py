@@ -146,11 +146,22 @@ def test_markers_are_renumbered_and_written_after_the_full_stop(make_llm_bot, se
 
 def test_out_of_range_marker_is_removed_and_flagged(make_llm_bot, server):
     server.respond(quote_passage(1, mark=9))
-    answer = make_llm_bot().ask(QUESTION)
+    answer = make_llm_bot(unsupported="flag").ask(QUESTION)
     assert "[9]" not in answer.text and not re.search(r"\[\d+\]", answer.text)
     assert answer.citations == []
     assert answer.unsupported == (0,)
+    assert len(answer.unsupported_sentences) == 1 and answer.unsupported_sentences[0] in answer.text
     assert not answer.refused
+
+
+def test_by_default_a_reply_with_no_supported_sentence_is_withheld(make_llm_bot, server):
+    server.respond(quote_passage(1, mark=9))
+    answer = make_llm_bot().ask(QUESTION)
+    said = longest_sentence(passages_in(server.chat_requests[0].user)[1])
+    assert answer.refused and answer.citations == [] and answer.mode == "openai"
+    assert said not in answer.text and "[9]" not in answer.text
+    assert answer.unsupported == () and answer.unsupported_sentences == (said,)
+    assert "withheld" in answer.notice
 
 
 def test_marker_on_an_unrelated_passage_is_removed_and_flagged(make_llm_bot, server):
@@ -168,13 +179,45 @@ def test_marker_on_an_unrelated_passage_is_removed_and_flagged(make_llm_bot, ser
         raise AssertionError("every passage supports the sentence")
 
     server.respond(respond)
-    answer = make_llm_bot().ask(QUESTION)
+    answer = make_llm_bot(unsupported="flag").ask(QUESTION)
     assert chosen
     # The first sentence's [1] stands, the second one's marker is removed and flagged.
     assert answer.unsupported == (1,)
     assert len(answer.citations) == 1
     assert f"[{chosen['n']}]" not in answer.text or chosen["n"] == 1
     assert answer.text.count("[1]") == 1
+    assert reply_sentences(answer.text)[1][0] == answer.unsupported_sentences[0]  # the index app.py maps
+
+
+def test_by_default_an_unsupported_sentence_is_removed_from_the_text(make_llm_bot, server):
+    invented = "The festival of lanterns is held every May on the moon."
+
+    def respond(request):
+        p = passages_in(request.user)
+        return f"{longest_sentence(p[1])} [1] {invented} [2] {longest_sentence(p[2])} [2]"
+
+    server.respond(respond)
+    words, answer = collect(make_llm_bot().stream(QUESTION))
+    p = passages_in(server.chat_requests[0].user)
+    assert invented not in answer.text and "moon" not in answer.text
+    assert answer.unsupported_sentences == (invented,) and answer.unsupported == ()
+    assert answer.text == f"{longest_sentence(p[1])} [1] {longest_sentence(p[2])} [2]"
+    assert len(answer.citations) == 2 and not answer.refused
+    assert "1 sentence" in answer.notice and "removed" in answer.notice
+    d = answer.to_dict()
+    assert d["unsupported_sentences"] == [invented] and invented not in d["answer"]
+
+
+def test_rag_unsupported_is_a_validated_setting(make_llm_bot, monkeypatch):
+    from rag.config import Settings
+
+    assert Settings.from_env({}).unsupported == "drop"
+    assert Settings.from_env({"RAG_UNSUPPORTED": "Flag "}).unsupported == "flag"
+    with pytest.raises(RagError, match=r"^RAG_UNSUPPORTED='keep' is not supported; use one of: drop, flag$"):
+        Settings.from_env({"RAG_UNSUPPORTED": "keep"})
+    monkeypatch.setenv("RAG_UNSUPPORTED", "hide")
+    with pytest.raises(RagError, match="RAG_UNSUPPORTED='hide'"):
+        make_llm_bot()
 
 
 def test_the_ui_shows_unsupported_sentences_and_the_notice(make_llm_bot, server, monkeypatch):
@@ -188,7 +231,7 @@ def test_the_ui_shows_unsupported_sentences_and_the_notice(make_llm_bot, server,
         return f"{longest_sentence(p[1])} [1] The festival of lanterns is held every May on the moon. [2]"
 
     server.respond(respond)
-    answer = make_llm_bot().ask(QUESTION)
+    answer = make_llm_bot(unsupported="flag").ask(QUESTION)  # app.py maps `unsupported` into the text
     assert answer.unsupported == (1,) and len(answer.citations) == 1
     good = longest_sentence(passages_in(server.chat_requests[0].user)[1])
     assert app.unsupported_sentences(answer) == ["The festival of lanterns is held every May on the moon."]
@@ -311,11 +354,14 @@ def test_instructions_inside_articles_are_data(make_llm_bot, server):
     assert INJECTION not in outside and INJECTION not in request.system
     # ... and the system prompt says to ignore instructions in articles.
     assert re.search(r"ignore any instruction.*inside an article", request.system, re.S | re.I)
-    # The model obeyed the injection anyway: nothing is cited, the sentence is flagged.
+    # The model obeyed the injection anyway: nothing is cited, the reply is withheld.
     assert answer.citations == []
-    assert answer.unsupported == (0,)
+    assert answer.refused and "PWNED" not in answer.text
+    assert answer.unsupported_sentences == ("PWNED",)
     assert not re.search(r"\[\d+\]", answer.text)
     assert answer.notice
+    flagged = make_llm_bot(unsupported="flag").ask("How many visitors did the Hải Phòng harbour festival draw?")
+    assert flagged.unsupported == (0,) and flagged.text == "PWNED" and not flagged.refused
 
 
 def test_passage_tags_in_articles_cannot_close_the_delimiter():
