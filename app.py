@@ -9,17 +9,20 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
+import stat
 import tempfile
 import time
+import unicodedata
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from rag import Answer, Assistant, Filters, RagError  # noqa: E402
+from rag.documents import ARTICLE_SUFFIXES, ArticleError, read_article  # noqa: E402
 from rag.generate import reply_sentences  # noqa: E402 - the sentence split `Answer.unsupported` indexes
 
 EXAMPLES = [
@@ -85,11 +88,63 @@ def sources_html(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+# The page may load scripts, styles, images, fonts and data only from itself (and images or
+# fonts inlined as data:/blob:): an article or a model reply can never make a reader's browser
+# fetch a remote URL. Gradio's page needs its inline scripts and styles ('unsafe-inline'), and
+# Gradio 6's gr.HTML compiles its template with `new Function` ('unsafe-eval'): still no other host.
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "media-src 'self' data: blob:",
+        "worker-src 'self' blob:",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware: every HTTP response carries the Content-Security-Policy (and nosniff)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"content-security-policy", b"x-content-type-options")
+                ]
+                headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
+def chat_text(text: str) -> str:
+    """A chat bubble's content: plain text, HTML-escaped (the Chatbot renders neither Markdown nor HTML)."""
+    return html.escape(text, quote=False)
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The chat bubble: a refusal is marked so it never looks like an answer."""
+    """The chat bubble, as escaped text: a refusal is marked so it never looks like an answer."""
     if answer.refused:
-        return f"{REFUSAL_MARK}*{answer.text}*"
-    return answer.text
+        return chat_text(f"{REFUSAL_MARK}{answer.text}")
+    return chat_text(answer.text)
 
 
 def export_markdown(history: list[dict], answers: list[dict]) -> str:
@@ -120,7 +175,140 @@ def _text(content) -> str:
 
 
 def _plain(history) -> list[dict]:
-    return [{"role": t["role"], "content": _text(t.get("content"))} for t in history or []]
+    """The conversation as the texts asked and answered (the chat holds them HTML-escaped)."""
+    return [{"role": t["role"], "content": html.unescape(_text(t.get("content")))} for t in history or []]
+
+
+def _shown(history: list[dict]) -> list[dict]:
+    """The conversation as the Chatbot shows it: every message escaped text."""
+    return [{"role": t["role"], "content": chat_text(t["content"])} for t in history]
+
+
+def md_text(text: str) -> str:
+    """Text (e.g. a file name) shown literally inside Markdown: no HTML, links or images."""
+    return re.sub(r"([\\`*_\[\]()!|~<>&])", r"\\\1", text)
+
+
+UPLOAD_NAME_MAX = 200  # bytes of a stored upload's name
+
+
+class UploadRefused(Exception):
+    """An upload that is not written; the message says why, naming the file."""
+
+
+def upload_name(name: str) -> str:
+    """A safe file name for an upload inside the data folder, or UploadRefused saying why.
+
+    Path separators become "_", control and format characters are dropped, runs of dots are one
+    dot; hidden names (".x") and names ingest would skip (not .txt/.md) are refused.
+    """
+    name = unicodedata.normalize("NFC", str(name))
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C"))
+    name = re.sub(r"[/\\]", "_", name).strip()
+    shown = md_text(name or "(no name)")
+    if name.startswith("."):
+        raise UploadRefused(f"{shown}: a hidden name (starts with “.”); rename it")
+    name = re.sub(r"\.{2,}", ".", name)
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() not in ARTICLE_SUFFIXES or not stem.strip(" ._"):
+        raise UploadRefused(f"{shown}: only .txt and .md files are read; rename or convert it")
+    while len((stem + suffix).encode("utf-8")) > UPLOAD_NAME_MAX:
+        stem = stem[:-1]
+    return stem + suffix
+
+
+def _same_file(path: Path, raw: bytes) -> bool:
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != len(raw):
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            return f.read() == raw
+    except OSError:
+        return False
+
+
+def save_uploads(files: list[tuple[str, Path]], data_dir: Path, max_bytes: int) -> tuple[list[Path], list[str]]:
+    """Copy uploaded (name, temporary path) files into the data folder; return (written, messages).
+
+    A file is checked before anything is written: its name (see `upload_name`), its size against
+    `max_bytes` and that ingest would read it (UTF-8 text with article text in it). A name taken by
+    a different file is never overwritten: the upload is stored as `name-2.txt` (`-3` …); the same
+    bytes under the same name are left alone. Files are created with O_CREAT|O_EXCL|O_NOFOLLOW, so
+    nothing is written through a link, and only directly inside the resolved data folder.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    root = data_dir.resolve()
+    written: list[Path] = []
+    messages: list[str] = []
+    for name, src in files:
+        try:
+            clean = upload_name(name)
+            shown = md_text(clean)
+            src = Path(src)
+            size = src.stat().st_size
+            if size > max_bytes:
+                raise UploadRefused(
+                    f"{shown}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit (RAG_MAX_FILE_MB)"
+                )
+            try:
+                read_article(src, clean, max_bytes)
+            except ArticleError as exc:
+                reason = str(exc).replace(str(src), "", 1).lstrip(": ")
+                raise UploadRefused(f"{shown}: {md_text(reason)}") from None
+            raw = src.read_bytes()
+            stem, suffix = os.path.splitext(clean)
+            for n in range(1, 1000):
+                candidate = clean if n == 1 else f"{stem}-{n}{suffix}"
+                dest = root / candidate
+                if _same_file(dest, raw):
+                    messages.append(f"{md_text(candidate)}: already there with the same text; nothing written")
+                    break
+                if os.path.lexists(dest) or dest.resolve().parent != root:
+                    continue
+                try:
+                    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                except FileExistsError:
+                    continue
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(raw)
+                except OSError:
+                    dest.unlink(missing_ok=True)
+                    raise
+                written.append(dest)
+                if candidate != clean:
+                    messages.append(
+                        f"{md_text(candidate)}: saved under a new name; a different {shown} is already "
+                        "there and was kept"
+                    )
+                break
+            else:
+                raise UploadRefused(f"{shown}: too many files with this name; rename it")
+        except UploadRefused as exc:
+            messages.append(f"refused {exc}")
+        except OSError as exc:
+            messages.append(f"refused {md_text(str(name))}: could not be written ({exc.strerror or exc})")
+    return written, messages
+
+
+def article_text(data_dir: Path, path: str | None) -> str:
+    """An article file's text, only when it is a regular file inside the data folder (resolved)."""
+    if not path:
+        return ""
+    root = data_dir.resolve()
+    target = Path(path).resolve()
+    if not target.is_relative_to(root):
+        return f"Not shown: the file is outside the articles folder ({root})."
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return "Not shown: not a regular file."
+            return f.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"Not shown: the file cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})."
 
 
 def _status(bot: Assistant) -> str:
@@ -146,7 +334,16 @@ def build(bot: Assistant) -> gr.Blocks:
         gr.Markdown("## Ask the articles — every sentence cited, verbatim")
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat")
+                # Messages are escaped text: no Markdown, HTML, images or links from an article or a model.
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    height=430,
+                    elem_id="chat",
+                    render_markdown=False,
+                    sanitize_html=True,
+                    allow_tags=False,
+                    latex_delimiters=[],
+                )
                 with gr.Row():
                     box = gr.Textbox(
                         placeholder="Ask a question about the articles…",
@@ -174,7 +371,7 @@ def build(bot: Assistant) -> gr.Blocks:
                         _articles_table(rows), headers=["title", "date", "outlet", "file"], interactive=False
                     )
                     pick = gr.Dropdown([a["source"] for a in rows], label="Open an article")
-                    article_text = gr.Textbox(label="Full text", lines=10, interactive=False)
+                    article_box = gr.Textbox(label="Full text", lines=10, interactive=False)
                 upload = gr.File(label="Add articles (.txt, .md)", file_count="multiple", file_types=[".txt", ".md"])
                 upload_result = gr.Markdown()
 
@@ -182,7 +379,7 @@ def build(bot: Assistant) -> gr.Blocks:
             history, answers = _plain(history), list(answers or [])
             if not question or not question.strip():
                 gr.Warning("Type a question first.")
-                yield history, answers, question, gr.skip()
+                yield _shown(history), answers, question, gr.skip()
                 return
             try:
                 filters = Filters(
@@ -193,7 +390,7 @@ def build(bot: Assistant) -> gr.Blocks:
                 if prior and prior[-1]["role"] == "assistant" and prior[-1]["content"].startswith(REFUSAL_MARK):
                     prior = prior[:-2]  # a refused turn gives a follow-up nothing to refer to
                 history.append({"role": "user", "content": question})
-                yield history, answers, "", gr.skip()
+                yield _shown(history), answers, "", gr.skip()
                 answer = None
                 for item in bot.stream(question, history=prior, k=int(k), filters=filters):
                     if isinstance(item, Answer):
@@ -203,19 +400,20 @@ def build(bot: Assistant) -> gr.Blocks:
                     shown = ""
                     for piece in re.split(r"(?<=\])\s+", item):
                         shown = f"{shown} {piece}".strip()
-                        yield history + [{"role": "assistant", "content": shown}], answers, "", gr.skip()
+                        yield _shown(history + [{"role": "assistant", "content": shown}]), answers, "", gr.skip()
                         time.sleep(0.03)
             except RagError as exc:
                 gr.Warning(str(exc))
-                yield history[:-1] if history and history[-1]["role"] == "user" else history, answers, question, gr.skip()
+                kept = history[:-1] if history and history[-1]["role"] == "user" else history
+                yield _shown(kept), answers, question, gr.skip()
                 return
             except Exception as exc:  # never a traceback in the page
                 raise gr.Error(f"Something went wrong answering that: {type(exc).__name__}") from exc
             if answer.notice:
                 gr.Info(answer.notice)
-            history.append({"role": "assistant", "content": answer_markdown(answer)})
+            shown = _shown(history) + [{"role": "assistant", "content": answer_markdown(answer)}]
             answers.append(answer.to_dict())
-            yield history, answers, "", sources_html(answer)
+            yield shown, answers, "", sources_html(answer)
 
         inputs = [box, chat, answers_state, outlets, date_from, date_to, top_k]
         outputs = [chat, answers_state, box, sources]
@@ -237,23 +435,22 @@ def build(bot: Assistant) -> gr.Blocks:
 
         def open_article(source):
             row = next((a for a in bot.articles() if a["source"] == source), None)
-            if row is None or not row["path"] or not Path(row["path"]).exists():
-                return ""
-            return Path(row["path"]).read_text(encoding="utf-8")
+            return article_text(bot.settings.data_dir, row["path"] if row else None)
 
-        pick.change(open_article, pick, article_text, api_name="article")
+        pick.change(open_article, pick, article_box, api_name="article")
 
         def add_articles(files, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
             if not files:
                 return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            data_dir = bot.settings.data_dir
-            data_dir.mkdir(parents=True, exist_ok=True)
-            paths = []
+            uploads = []
             for f in files:
                 src = Path(f if isinstance(f, str) else f.name)
-                dest = data_dir / src.name
-                shutil.copyfile(src, dest)
-                paths.append(dest)
+                uploads.append((getattr(f, "orig_name", None) or src.name, src))
+            max_bytes = int(bot.settings.max_file_mb * 1e6)
+            paths, messages = save_uploads(uploads, bot.settings.data_dir, max_bytes)
+            notes = "\n".join(f"- {m}" for m in messages)
+            if not paths:
+                return f"nothing added\n\n{notes}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
             progress(0, desc="Ingesting")
             report = bot.ingest(paths, progress=lambda d, t, s: progress(d / max(t, 1), desc=f"Ingesting {s}"))
             line = (
@@ -261,7 +458,9 @@ def build(bot: Assistant) -> gr.Blocks:
                 f"unchanged {len(report.unchanged)} · skipped {len(report.skipped)}"
             )
             if report.skipped:
-                line += "\n\n" + "\n".join(f"- skipped: {reason}" for _, reason in report.skipped)
+                line += "\n\n" + "\n".join(f"- skipped: {md_text(reason)}" for _, reason in report.skipped)
+            if notes:
+                line += "\n\n" + notes
             now = bot.articles()
             return (
                 line,
@@ -287,7 +486,11 @@ def main() -> None:
     host = os.environ.get("RAG_HOST", "127.0.0.1")
     port = int(os.environ.get("RAG_PORT", "7860"))
     build(bot).queue(default_concurrency_limit=4, max_size=64).launch(
-        server_name=host, server_port=port, css=CSS, show_error=False
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        show_error=False,
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
     )
 
 
