@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = Path(os.environ.get("RAG_TEST_APP", ROOT / "app.py"))  # another app.py (e.g. the old one) to check against
+APP = Path(os.environ.get("APP_UNDER_TEST", ROOT / "app.py"))  # another app.py (e.g. the old one) to check against
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -36,10 +36,13 @@ MB = 1_000_000
 
 
 def _app():
-    sys.path.insert(0, str(APP.parent))
-    import app
+    """The module under test (APP_UNDER_TEST names another app.py, e.g. the code before a fix)."""
+    import importlib.util
 
-    return app
+    spec = importlib.util.spec_from_file_location("app_under_test", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _free_port() -> int:
@@ -187,12 +190,12 @@ def test_browser_shows_article_html_as_text_and_fetches_nothing(app_server, beac
         links = page.eval_on_selector_all("#chat a, #sources a", "els => els.map(e => e.href)")
         errors = [m for m in console if "Content Security Policy" in m]
         browser.close()
+    assert beacon.requests == [], f"the browser fetched {beacon.requests}"
+    assert not [s for s in images if str(beacon.port) in s]
+    assert not [h for h in links if str(beacon.port) in h]
     assert f'<img src="http://127.0.0.1:{beacon.port}/leak.png">' in chat  # the literal text, not an image
     assert f"![beacon](http://127.0.0.1:{beacon.port}/md.png)" in sources
     assert errors == [], errors  # the policy leaves Gradio working
-    assert not [s for s in images if str(beacon.port) in s]
-    assert not [h for h in links if str(beacon.port) in h]
-    assert beacon.requests == [], f"the browser fetched {beacon.requests}"
 
 
 def test_answer_bubble_is_escaped_text():
@@ -327,3 +330,28 @@ def test_browser_client_upload_keeps_the_existing_article(app_server, tmp_path):
     big.write_text("Big\n\n" + "A sentence about nothing at all. " * 1000, encoding="utf-8")  # over 0.01 MB
     result = client.predict([handle_file(str(big))], api_name="/upload")
     assert "refused" in result[0] and "limit" in result[0] and not (data / "big.txt").exists()
+
+
+def test_client_uploads_refused_or_renamed_write_nothing_outside(app_server, tmp_path):
+    """Through the running app: skipped kinds of file are not written; a link in the folder is not written through."""
+    from gradio_client import Client, handle_file
+
+    url, data = app_server
+    client = Client(url, verbose=False)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
+    hidden = tmp_path / ".hidden.txt"
+    hidden.write_text("Hidden\n\nThe hidden article says hello to the otters.\n", encoding="utf-8")
+    result = client.predict([handle_file(str(binary)), handle_file(str(hidden))], api_name="/upload")
+    assert not (data / "binary.txt").exists() and not (data / ".hidden.txt").exists()
+    assert result[0].count("refused") == 2, result[0]
+
+    private = tmp_path / "private.txt"
+    private.write_text("a private file outside the articles folder\n", encoding="utf-8")
+    (data / "linked.txt").symlink_to(private)
+    upload = tmp_path / "up" / "linked.txt"
+    upload.parent.mkdir()
+    upload.write_text("Linked\n\nThe linked upload mentions 31 pelicans in Quillon Bay.\n", encoding="utf-8")
+    client.predict([handle_file(str(upload))], api_name="/upload")
+    assert private.read_text(encoding="utf-8") == "a private file outside the articles folder\n"
+    assert (data / "linked-2.txt").read_text(encoding="utf-8").startswith("Linked")
