@@ -111,6 +111,11 @@ def app_server(tmp_path_factory, beacon):
     for name in ("002_b018c1d0f2b14435.txt", "003_c9b450dc786981be.txt"):
         shutil.copy(ROOT / "data/articles" / name, data / name)
     (data / "quillon.txt").write_text(_hostile_article(beacon.port), encoding="utf-8")
+    yield from _run_app(tmp, data, RAG_MAX_FILE_MB="0.01")
+
+
+def _run_app(tmp: Path, data: Path, **extra: str):
+    """Ingest `data` and serve app.py on a free 127.0.0.1 port; yields (url, data)."""
     port = _free_port()
     env = dict(
         os.environ,
@@ -118,11 +123,15 @@ def app_server(tmp_path_factory, beacon):
         RAG_STORE_DIR=str(tmp / "store"),
         RAG_PORT=str(port),
         RAG_HOST="127.0.0.1",
-        RAG_MAX_FILE_MB="0.01",
+        **extra,
     )
-    subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], env=env, check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest"], env=env, check=True, capture_output=True, cwd=ROOT
+    )
     log = (tmp / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(APP)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, str(APP)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -355,3 +364,63 @@ def test_client_uploads_refused_or_renamed_write_nothing_outside(app_server, tmp
     client.predict([handle_file(str(upload))], api_name="/upload")
     assert private.read_text(encoding="utf-8") == "a private file outside the articles folder\n"
     assert (data / "linked-2.txt").read_text(encoding="utf-8").startswith("Linked")
+
+
+# --------------------------------------------------------------------------- a model's reply
+
+
+@pytest.fixture(scope="module")
+def llm_app(tmp_path_factory):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from openai_server import OpenAIServer
+
+    tmp = tmp_path_factory.mktemp("llmapp")
+    data = tmp / "articles"
+    shutil.copytree(ROOT / "data/articles", data)
+    with OpenAIServer() as server:
+        extra = dict(
+            RAG_LLM="openai",
+            OPENAI_BASE_URL=server.url,
+            OPENAI_API_KEY="test-key",
+            RAG_OPENAI_MODEL="test-model",
+            RAG_OPENAI_ATTEMPTS="1",
+            RAG_UNSUPPORTED="flag",  # the unverified image sentence stays in the answer, marked
+        )
+        for url, _ in _run_app(tmp, data, **extra):
+            yield url, server
+
+
+def test_browser_model_reply_with_images_and_links_loads_nothing(llm_app, beacon):
+    """A reply carrying markdown and HTML images (the question in the URL) is shown as text, never fetched."""
+    import re
+
+    from openai_server import Reply
+    from playwright.sync_api import sync_playwright
+
+    url, server = llm_app
+    beacon.requests.clear()
+    leak = f"http://127.0.0.1:{beacon.port}/q?asked=vietnamese"
+
+    def respond(request):
+        first = re.search(r"<passage id=1[^>]*>\n(.*?)\n</passage>", request.user, re.S).group(1)
+        sentence = max(re.split(r"(?<=[.!?])\s+", first.strip()), key=len)
+        return Reply(f'{sentence} [1] ![chart]({leak}) <img src="{leak}&html=1"> [link]({leak}&a=1) [1]')
+
+    server.respond(respond)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.wait_for_selector("#question textarea")
+        page.fill("#question textarea", "How many Vietnamese live in the US?")
+        page.press("#question textarea", "Enter")
+        page.wait_for_selector("#sources .citation, #sources .refusal, #sources .unsupported", timeout=60000)
+        time.sleep(1.5)
+        images = page.eval_on_selector_all("#chat img, #sources img", "els => els.map(e => e.src)")
+        links = page.eval_on_selector_all("#chat a, #sources a", "els => els.map(e => e.href)")
+        shown = page.inner_text("#chat") + page.inner_text("#sources")
+        browser.close()
+    assert server.chat_requests, "the model was not asked"
+    assert beacon.requests == [], f"the browser fetched {beacon.requests}"
+    assert not [s for s in images if str(beacon.port) in s] and not [h for h in links if str(beacon.port) in h]
+    assert f'<img src="{leak}&html=1">' in shown, shown  # shown as text, not loaded
