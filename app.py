@@ -10,6 +10,7 @@ import html
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 import unicodedata
@@ -23,7 +24,6 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from rag import Answer, Assistant, Filters, RagError  # noqa: E402
 from rag.documents import ARTICLE_SUFFIXES, ArticleError, read_article  # noqa: E402
-from rag.generate import reply_sentences  # noqa: E402 - the sentence split `Answer.unsupported` indexes
 
 EXAMPLES = [
     "Who received Antony Blinken in Hà Nội?",
@@ -45,11 +45,8 @@ UNSUPPORTED_MARK = "⚠ not supported by the articles: "
 
 
 def unsupported_sentences(answer: Answer) -> list[str]:
-    """The answer's sentences listed in `Answer.unsupported` (their markers were removed)."""
-    if not answer.unsupported:
-        return []
-    sentences = [text for text, _ in reply_sentences(answer.text)]
-    return [sentences[i] for i in answer.unsupported if 0 <= i < len(sentences)]
+    """The model's sentences no passage supports (removed from the answer, or left in it and marked)."""
+    return list(answer.unsupported_sentences)
 
 
 def notes_html(answer: Answer) -> str:
@@ -481,10 +478,12 @@ def build(bot: Assistant) -> gr.Blocks:
 
 
 def main() -> None:
-    bot = Assistant()
+    try:
+        bot = Assistant()  # validates RAG_HOST / RAG_PORT with the other settings
+    except RagError as exc:
+        sys.exit(f"Error: {exc}")
     bot.warm_up()
-    host = os.environ.get("RAG_HOST", "127.0.0.1")
-    port = int(os.environ.get("RAG_PORT", "7860"))
+    host, port = bot.settings.host, bot.settings.port
     build(bot).queue(default_concurrency_limit=4, max_size=64).launch(
         server_name=host,
         server_port=port,

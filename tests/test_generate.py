@@ -240,6 +240,12 @@ def test_the_ui_shows_unsupported_sentences_and_the_notice(make_llm_bot, server,
     assert f"{app.UNSUPPORTED_MARK}“{html.escape(good)}" not in page and "<mark>" in page
     assert 'class="notice"' not in page
 
+    # By default the sentence is gone from the answer, and the page still lists it as unsupported.
+    dropped = make_llm_bot().ask(QUESTION)
+    assert "festival of lanterns" not in dropped.text
+    assert app.unsupported_sentences(dropped) == ["The festival of lanterns is held every May on the moon."]
+    assert f"{app.UNSUPPORTED_MARK}“The festival of lanterns" in app.sources_html(dropped)
+
     server.respond(Reply(status=500))
     fallback = make_llm_bot(openai_attempts=1).ask(QUESTION)
     page = app.sources_html(fallback)
