@@ -51,6 +51,56 @@ SMALL_ARTICLES = {
 }
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_app(tmp: Path, data: Path, app: Path | None = None, **extra: str):
+    """Ingest `data` and serve app.py (or `app`) on a free 127.0.0.1 port; yields its URL, then stops it."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = dict(
+        os.environ,
+        RAG_DATA_DIR=str(data),
+        RAG_STORE_DIR=str(tmp / "store"),
+        RAG_PORT=str(port),
+        RAG_HOST="127.0.0.1",
+        **extra,
+    )
+    subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], env=env, check=True, capture_output=True, cwd=ROOT)
+    log = (tmp / "app.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(app or ROOT / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((tmp / "app.log").read_text()) from None
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("the app did not start within 120 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def file_text(path: str | Path) -> str:
     """A file's text exactly as a reader opens it: the frame every offset refers to."""
     with open(path, encoding="utf-8") as handle:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -26,47 +23,12 @@ FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
     data = tmp / "articles"
     shutil.copytree(ROOT / "data/articles", data)
-    port = _free_port()
-    env = dict(
-        os.environ,
-        RAG_DATA_DIR=str(data),
-        RAG_STORE_DIR=str(tmp / "store"),
-        RAG_PORT=str(port),
-        RAG_HOST="127.0.0.1",
-    )
-    subprocess.run([sys.executable, "-m", "rag.cli", "ingest"], env=env, check=True, capture_output=True)
-    log = (tmp / "app.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "app.log").read_text()) from None
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("the app did not start within 120 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from run_app(tmp, data)
 
 
 def _ask(client, question: str, history=None):

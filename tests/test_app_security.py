@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = Path(os.environ.get("APP_UNDER_TEST", ROOT / "app.py"))  # another app.py (e.g. the old one) to check against
@@ -43,14 +43,6 @@ def _app():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --------------------------------------------------------------------------- a beacon server
@@ -115,42 +107,9 @@ def app_server(tmp_path_factory, beacon):
 
 
 def _run_app(tmp: Path, data: Path, **extra: str):
-    """Ingest `data` and serve app.py on a free 127.0.0.1 port; yields (url, data)."""
-    port = _free_port()
-    env = dict(
-        os.environ,
-        RAG_DATA_DIR=str(data),
-        RAG_STORE_DIR=str(tmp / "store"),
-        RAG_PORT=str(port),
-        RAG_HOST="127.0.0.1",
-        **extra,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest"], env=env, check=True, capture_output=True, cwd=ROOT
-    )
-    log = (tmp / "app.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(APP)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError((tmp / "app.log").read_text()) from None
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("the app did not start within 120 s")
-    yield url, data
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """Ingest `data` and serve the app under test on a free 127.0.0.1 port; yields (url, data)."""
+    for url in run_app(tmp, data, APP, **extra):
+        yield url, data
 
 
 # --------------------------------------------------------------------------- item 3: rendering
