@@ -156,6 +156,9 @@ class Assistant:
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text as it is produced, then the final, verified `Answer`."""
+        if self.store.count() == 0:
+            where = self.settings.store_location
+            raise RagError(f"nothing ingested yet — run `rag ingest` (the store at {where} is empty)")
         k = self._k(k)
         asked = _check(question)
         corrected = self.corrected(asked)

@@ -24,6 +24,7 @@ ENV_NAMES = {
     "top_k": "RAG_TOP_K",
     "chroma_host": "RAG_CHROMA_HOST",
     "chroma_port": "RAG_CHROMA_PORT",
+    "chroma_timeout": "RAG_CHROMA_TIMEOUT",
     "llm": "RAG_LLM",
     "embed": "RAG_EMBED",
     "embed_runtime": "RAG_EMBED_RUNTIME",
@@ -51,6 +52,7 @@ class Settings:
     top_k: int = 5
     chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_timeout: float = 10.0  # seconds a Chroma server may take to reply (RAG_CHROMA_HOST only)
     llm: str = "extractive"
     embed: str = "minilm"
     embed_runtime: str = "onnx"  # MiniLM on ONNX Runtime or torch: the same vectors, ONNX is faster
@@ -87,6 +89,7 @@ class Settings:
             top_k=_int(env, "RAG_TOP_K", 5, 1, 50),
             chroma_host=_get(env, "RAG_CHROMA_HOST", "") or None,
             chroma_port=_int(env, "RAG_CHROMA_PORT", 8000, 1, 65535),
+            chroma_timeout=_float(env, "RAG_CHROMA_TIMEOUT", 10.0, 0.1, 600.0),
             llm=_choice(env, "RAG_LLM", "extractive", LLM_MODES),
             embed=embed,
             embed_runtime=_choice(env, "RAG_EMBED_RUNTIME", cls.embed_runtime, EMBED_RUNTIMES),

@@ -37,9 +37,11 @@ class Store:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         with self._guard():
             if settings.chroma_host:
+                _probe(settings)  # a silent or non-Chroma server: one line, not a hang or a traceback
                 self.client = chromadb.HttpClient(
                     host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
                 )
+                _set_timeout(self.client, settings.chroma_timeout)
                 self.client.heartbeat()
             else:
                 if settings.store_dir.exists() and not settings.store_dir.is_dir():
@@ -69,17 +71,21 @@ class Store:
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn a lost connection to a Chroma server into one clear line."""
+        """Turn a lost connection to a Chroma server, or a corrupt store folder, into one clear line."""
         try:
             yield
         except RagError:
             raise
         except Exception as exc:  # chromadb raises many types for a server that is down
+            if self.settings.chroma_host and _is_timeout(exc):
+                raise _silent_server(self.settings) from None
             if self.settings.chroma_host and _is_connection_error(exc):
+                raise _unreachable(self.settings) from None
+            if not self.settings.chroma_host and _is_corrupt(exc):
+                folder = self.settings.store_dir.resolve()
                 raise RagError(
-                    f"cannot reach the Chroma server at http://{self.settings.chroma_host}:"
-                    f"{self.settings.chroma_port}; start it (`chroma run --path vectorstore "
-                    "--host 127.0.0.1 --port 8000`) or unset RAG_CHROMA_HOST"
+                    f"the store at {folder} is damaged ({_first_line(exc)}); move the folder aside "
+                    f"(or delete it), then run `rag ingest` to rebuild it"
                 ) from None
             raise
 
@@ -194,6 +200,72 @@ def _embed_setting(embedder_name: str) -> str:
     if embedder_name.startswith("openai:"):
         return f"RAG_EMBED=openai RAG_OPENAI_EMBED_MODEL={embedder_name.removeprefix('openai:')}"
     return "RAG_EMBED=minilm"
+
+
+def _unreachable(settings: Settings) -> RagError:
+    return RagError(
+        f"cannot reach the Chroma server at http://{settings.chroma_host}:{settings.chroma_port}; start it "
+        "(`chroma run --path vectorstore --host 127.0.0.1 --port 8000`) or unset RAG_CHROMA_HOST"
+    )
+
+
+def _silent_server(settings: Settings) -> RagError:
+    return RagError(
+        f"the Chroma server at http://{settings.chroma_host}:{settings.chroma_port} did not reply within "
+        f"{settings.chroma_timeout:g} s (RAG_CHROMA_TIMEOUT); check that Chroma runs there and is not stuck, "
+        "raise RAG_CHROMA_TIMEOUT for a slow server, or unset RAG_CHROMA_HOST"
+    )
+
+
+def _probe(settings: Settings) -> None:
+    """Ask the server's heartbeat, with a timeout, before chromadb does (its client waits forever)."""
+    import httpx
+
+    url = f"http://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
+    try:
+        reply = httpx.get(url, timeout=settings.chroma_timeout)
+    except httpx.TimeoutException:
+        raise _silent_server(settings) from None
+    except httpx.HTTPError:
+        raise _unreachable(settings) from None
+    try:
+        ok = reply.status_code == 200 and "nanosecond heartbeat" in reply.json()
+    except ValueError:
+        ok = False
+    if not ok:
+        kind = reply.headers.get("content-type", "").split(";")[0] or "no content type"
+        raise RagError(
+            f"http://{settings.chroma_host}:{settings.chroma_port} is not a Chroma server (GET /api/v2/heartbeat "
+            f"answered HTTP {reply.status_code}, {kind}); set RAG_CHROMA_HOST and RAG_CHROMA_PORT to where "
+            "`chroma run` listens, or unset RAG_CHROMA_HOST"
+        )
+
+
+def _set_timeout(client, seconds: float) -> None:
+    """chromadb's HTTP client waits forever for a reply; give its session a timeout."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+def _is_corrupt(exc: Exception) -> bool:
+    """sqlite's words for a damaged database file (codes 11 SQLITE_CORRUPT and 26 SQLITE_NOTADB)."""
+    text = f"{type(exc).__name__} {exc}".lower()
+    return any(
+        word in text
+        for word in ("file is not a database", "malformed", "(code: 11)", "(code: 26)", "database corrupt")
+    )
+
+
+def _is_timeout(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "timeout" in text or "timed out" in text
 
 
 def _is_connection_error(exc: Exception) -> bool:
