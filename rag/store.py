@@ -6,6 +6,7 @@ the same collections live on a Chroma server reached through `HttpClient`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,10 +39,7 @@ class Store:
         with self._guard():
             if settings.chroma_host:
                 _probe(settings)  # a silent or non-Chroma server: one line, not a hang or a traceback
-                self.client = chromadb.HttpClient(
-                    host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-                )
-                _set_timeout(self.client, settings.chroma_timeout)
+                self.client = _http_client(settings, chroma_settings)
                 self.client.heartbeat()
             else:
                 if settings.store_dir.exists() and not settings.store_dir.is_dir():
@@ -241,13 +239,37 @@ def _probe(settings: Settings) -> None:
         )
 
 
-def _set_timeout(client, seconds: float) -> None:
-    """chromadb's HTTP client waits forever for a reply; give its session a timeout."""
+_BUILDING = threading.Lock()
+
+
+def _http_client(settings: Settings, chroma_settings):
+    """`chromadb.HttpClient` with a timeout on every request. chromadb 1.5's HTTP client waits forever
+    for a reply, already while it is built (it asks the server who the user is), and it accepts no
+    other class: its `httpx.Client` is made with our timeout while it is built, under a lock."""
+    import chromadb
+    import chromadb.api.fastapi as chroma_http
     import httpx
 
+    timeout = httpx.Timeout(settings.chroma_timeout)
+
+    class TimedHttpx:
+        def __getattr__(self, name: str):
+            return getattr(httpx, name)
+
+        @staticmethod
+        def Client(*args, **kwargs):  # noqa: N802 - stands in for httpx.Client
+            return httpx.Client(*args, **{**kwargs, "timeout": timeout})
+
+    with _BUILDING:
+        chroma_http.httpx = TimedHttpx()
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        finally:
+            chroma_http.httpx = httpx
     session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(seconds)
+    if not isinstance(session, httpx.Client) or session.timeout != timeout:  # pragma: no cover - another chromadb
+        raise RagError("this chromadb version's HTTP client cannot be given a timeout; install chromadb 1.5")
+    return client
 
 
 def _first_line(exc: Exception) -> str:

@@ -209,3 +209,48 @@ def test_chroma_timeout_setting_is_validated():
     for bad in ("abc", "0", "-1"):
         with pytest.raises(RagError, match="RAG_CHROMA_TIMEOUT"):
             Settings.from_env({"RAG_CHROMA_TIMEOUT": bad})
+
+
+class _HeartbeatOnly(http.server.BaseHTTPRequestHandler):
+    """Answers Chroma's heartbeat, then sits on every other request (a server stuck after starting)."""
+
+    def do_GET(self) -> None:
+        if self.path.endswith("/heartbeat"):
+            body = b'{"nanosecond heartbeat": 1}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        time.sleep(15)
+
+    do_POST = do_GET
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_chroma_host_stuck_after_the_heartbeat_times_out_with_one_line(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HeartbeatOnly)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        started = time.time()
+        with pytest.raises(RagError) as err:
+            Assistant(chroma_host="127.0.0.1", chroma_port=port, chroma_timeout=1, data_dir=tmp_path)
+        assert time.time() - started < 10
+        message = str(err.value)
+        _one_line(message)
+        assert f"127.0.0.1:{port}" in message and "RAG_CHROMA_TIMEOUT" in message
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_never_ingested_store_cli_ask_is_one_error_line(tmp_path):
+    proc = _cli(_env(RAG_DATA_DIR=str(tmp_path / "articles"), RAG_STORE_DIR=str(tmp_path / "store")), "ask", "Who?")
+    assert proc.returncode != 0
+    _one_line(proc.stderr)
+    assert proc.stderr.startswith("Error: nothing ingested yet") and "rag ingest" in proc.stderr
