@@ -281,7 +281,14 @@ def _is_corrupt(exc: Exception) -> bool:
     text = f"{type(exc).__name__} {exc}".lower()
     return any(
         word in text
-        for word in ("file is not a database", "malformed", "(code: 11)", "(code: 26)", "database corrupt")
+        for word in (
+            "file is not a database",
+            "malformed",
+            "(code: 11)",
+            "(code: 26)",
+            "database corrupt",
+            "request to compactor",  # its worker died reading a damaged row (a Rust panic)
+        )
     )
 
 

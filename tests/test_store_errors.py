@@ -254,3 +254,20 @@ def test_never_ingested_store_cli_ask_is_one_error_line(tmp_path):
     assert proc.returncode != 0
     _one_line(proc.stderr)
     assert proc.stderr.startswith("Error: nothing ingested yet") and "rag ingest" in proc.stderr
+
+
+def test_store_with_a_damaged_row_is_one_error_line_not_a_traceback(ingested, tmp_path):
+    """sqlite reads the file, but a row is not UTF-8: chromadb's Rust worker panics when it reads it.
+    The panic's own lines reach stderr (printed by Rust, not Python); our message is one line after them."""
+    data, store = ingested
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    db = copy / "chroma.sqlite3"
+    raw = db.read_bytes()
+    assert b"bridge.txt" in raw
+    db.write_bytes(raw.replace(b"bridge.txt", b"bridge.t\xff\xfe"))
+
+    proc = _cli(_env(RAG_DATA_DIR=str(data), RAG_STORE_DIR=str(copy), RUST_BACKTRACE="0"), "ask", "How long?")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: the store at ") and str(copy.resolve()) in last and "rag ingest" in last
