@@ -51,6 +51,19 @@ SMALL_ARTICLES = {
 }
 
 
+# Debian's Chromium, as `make test` installs it, started so that it reaches no network of its own.
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def free_port() -> int:
     import socket
 

@@ -8,19 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_app
+from conftest import CHROMIUM, FLAGS, run_app
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -18,20 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import run_app
+from conftest import CHROMIUM, FLAGS, run_app
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = Path(os.environ.get("APP_UNDER_TEST", ROOT / "app.py"))  # another app.py (e.g. the old one) to check against
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MB = 1_000_000
 
 
