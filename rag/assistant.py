@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 import os
 import threading
+import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -26,6 +27,7 @@ from rag.sentence_vectors import SentenceVectors
 from rag.spelling import correct
 from rag.store import Store
 
+STORE_CHECK_SECONDS = 2.0  # how often a running Assistant looks for another process's ingest
 MAX_QUESTION_CHARS = 2000
 ANSWER_DEPTH = 10
 
@@ -55,6 +57,8 @@ class Assistant:
         self.embedder_description = choice.description
         self.store = Store(self.settings, choice.name, choice.dimension)
         self._lexical: LexicalIndex | None = None
+        self.store_check_seconds = STORE_CHECK_SECONDS
+        self._store_checked = time.monotonic()
         # The reader's sentence embeddings: computed at ingest (or on first use), kept beside the store.
         self.sentence_vectors = SentenceVectors(self.embedder, self.settings.sentence_vectors_path)
         self._lock = threading.RLock()
@@ -105,10 +109,21 @@ class Assistant:
 
     @property
     def lexical(self) -> LexicalIndex:
+        """The lexical mirror of the store, brought up to date when another process changed the store."""
         with self._lock:
-            if self._lexical is None:
+            if self._lexical is None or self._store_changed():
                 self._lexical = load_synced(self.store, self.settings.lexical_path)
             return self._lexical
+
+    def _store_changed(self) -> bool:
+        """Did the store's manifest change since the mirror was built (another process's ingest)?
+        Checked at most every `store_check_seconds`, so a question pays for it rarely."""
+        now = time.monotonic()
+        if now - self._store_checked < self.store_check_seconds:
+            return False
+        self._store_checked = now
+        manifest = {s: m.get("fingerprint", "") for s, m in self.store.file_records().items()}
+        return manifest != getattr(self._lexical, "fingerprints", None)
 
     @property
     def retriever(self) -> HybridRetriever:

@@ -72,6 +72,7 @@ class LexicalIndex:
         tokens: Sequence[list[str]] | None = None,
         hashes: Sequence[np.ndarray] | None = None,
     ) -> None:
+        self.fingerprints: dict[str, str] | None = None  # the store manifest it mirrors (load_synced)
         self.records = list(records)
         self.position = {r.id: i for i, r in enumerate(self.records)}
         self.by_span = {(r.metadata["source"], int(r.metadata["start"])): r for r in self.records}
@@ -187,13 +188,16 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
             or not _paths_agree(entries.get(s, ()), manifest_rows.get(s))
         }
         if not stale:
-            return _build(entries)  # nothing changed: no passage read or tokenised again
+            index = _build(entries)  # nothing changed: no passage read or tokenised again
+            index.fingerprints = manifest
+            return index
         for s in stale:
             entries.pop(s, None)
         fresh = store.passages_of(sorted(s for s in stale if s in manifest))
     for r in fresh:
         entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text)))
     index = _build(entries)
+    index.fingerprints = manifest  # what the store's manifest said: a later change is seen against it
     _write(target, manifest, entries)
     return index
 
