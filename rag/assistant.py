@@ -62,6 +62,8 @@ class Assistant:
         # The reader's sentence embeddings: computed at ingest (or on first use), kept beside the store.
         self.sentence_vectors = SentenceVectors(self.embedder, self.settings.sentence_vectors_path)
         self._lock = threading.RLock()
+        self._ingest_lock = threading.Lock()
+        self._ingesting = False
 
     # --- ingestion -------------------------------------------------------------------
 
@@ -83,27 +85,35 @@ class Assistant:
             if not isinstance(p, (str, os.PathLike)) or not str(p).strip():
                 raise RagError(f"path {p!r} is not a file or folder name; pass paths as strings or Path objects")
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
-        with self._lock:
-            report = ingest(
-                targets,
-                self.store,
-                self.embedder,
-                self.settings.chunk_tokens,
-                int(self.settings.max_file_mb * 1e6),
-                progress,
-            )
-            if report.changed:
-                # Bring the kept lexical index up to date now (only the changed files are read),
-                # so the next start, here or in another process, loads it as it is.
-                self._lexical = load_synced(self.store, self.settings.lexical_path)
-                self._warm_sentences()
+        # One ingest at a time; questions go on meanwhile and read the state before it (the lexical
+        # mirror is swapped in only once the new state is committed and indexed).
+        with self._ingest_lock:
+            self._ingesting = True
+            try:
+                report = ingest(
+                    targets,
+                    self.store,
+                    self.embedder,
+                    self.settings.chunk_tokens,
+                    int(self.settings.max_file_mb * 1e6),
+                    progress,
+                )
+                if report.changed:
+                    # Bring the kept lexical index up to date now (only the changed files are read),
+                    # so the next start, here or in another process, loads it as it is.
+                    index = load_synced(self.store, self.settings.lexical_path)
+                    self._warm_sentences(index)
+                    with self._lock:
+                        self._lexical = index
+            finally:
+                self._ingesting = False
         return report
 
-    def _warm_sentences(self) -> None:
+    def _warm_sentences(self, index: LexicalIndex) -> None:
         """Embed the sentences the reader has not seen yet, so that questions never wait for them."""
         from rag.citations import sentences_of
 
-        texts = [s.text for r in self.lexical.records for s in sentences_of(to_passage(r, 0.0), 0)]
+        texts = [s.text for r in index.records for s in sentences_of(to_passage(r, 0.0), 0)]
         if self.sentence_vectors.warm(texts):
             self.sentence_vectors.save()
 
@@ -119,8 +129,8 @@ class Assistant:
         """Did the store's manifest change since the mirror was built (another process's ingest)?
         Checked at most every `store_check_seconds`, so a question pays for it rarely."""
         now = time.monotonic()
-        if now - self._store_checked < self.store_check_seconds:
-            return False
+        if self._ingesting or now - self._store_checked < self.store_check_seconds:
+            return False  # our own ingest swaps the mirror in when it is done
         self._store_checked = now
         manifest = {s: m.get("fingerprint", "") for s, m in self.store.file_records().items()}
         return manifest != getattr(self._lexical, "fingerprints", None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -306,7 +307,7 @@ def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[
     hashes = np.concatenate([h for _, _, h in rows]).astype(np.uint64) if rows else np.zeros(0, np.uint64)
     header = {"format": _MAGIC, "version": CACHE_VERSION, "count": len(rows), "fingerprints": manifest}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")  # two threads never share one
     try:
         with tmp.open("wb") as f:
             np.savez(

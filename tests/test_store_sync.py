@@ -42,3 +42,31 @@ def test_the_store_is_not_read_again_between_checks(make_bot):
     bot.store.file_records = lambda: calls.append(1) or real()
     bot.ask(QUESTION)
     assert calls == [] and bot.lexical is first
+
+
+def test_questions_are_answered_while_an_ingest_is_under_way(make_bot):
+    import threading
+
+    bot, data = make_bot()
+    bot.ingest()
+    (data / "lighthouse.txt").write_text(NEW, encoding="utf-8")
+    inside, release = threading.Event(), threading.Event()
+
+    def paused(done, total, source):  # the ingest stops here until the question is answered
+        inside.set()
+        release.wait(60)
+
+    worker = threading.Thread(target=bot.ingest, kwargs={"progress": paused})
+    worker.start()
+    try:
+        assert inside.wait(60), "the ingest never started"
+        answered: list = []
+        asker = threading.Thread(target=lambda: answered.append(bot.ask("How long is the new bridge?")))
+        asker.start()
+        asker.join(60)
+        assert answered, "the question waited for the ingest"
+        assert not any(c.source == "lighthouse.txt" for c in answered[0].citations)  # the state before it
+    finally:
+        release.set()
+        worker.join(120)
+    assert any(c.source == "lighthouse.txt" for c in bot.ask(QUESTION).citations)  # and after it
