@@ -81,6 +81,12 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
         click.echo(report.summary())
     for _, reason in report.skipped:
         click.echo(f"skipped: {printable(reason)}", err=True)
+    for name, n in report.flagged:
+        click.echo(
+            f"warning: {printable(name)}: {n} sentence{'s' if n > 1 else ''} read{'' if n > 1 else 's'} as instructions "
+            "to an AI model; answers never rest on them",
+            err=True,
+        )
     if any("does not exist" in reason for _, reason in report.skipped):
         sys.exit(1)
 

@@ -65,6 +65,9 @@ FALSE_REFUSAL_COST = 2.0  # a product choice, not a fit: see the operating point
 # of its unanswerable questions refused). The out-of-fold least-cost threshold is printed beside it
 # (it is pessimistic for SQuAD: each article is scored by a model fitted without it).
 MIN_CONFIDENCE = 0.2
+# A model's cited sentence must answer the question (rag.generate.verify): the reader's sentence
+# logit must reach the level that this share of the sentences holding a gold answer reach (out of fold).
+RELEVANCE_RECALL = 0.97
 C = 1.0  # inverse regularisation strength of both logistic fits (scikit-learn's default)
 
 
@@ -208,6 +211,17 @@ def sentence_data(items: list[Item]) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack([i.x for i in use]), np.concatenate([i.y for i in use])
 
 
+def relevance_threshold(items: list[Item]) -> dict:
+    """The sentence logit that RELEVANCE_RECALL of the gold-holding sentences reach, out of fold."""
+    use = [i for i in items if i.answerable and i.y.any() and i.oof is not None]
+    pos = np.concatenate([i.oof[i.y == 1] for i in use])
+    neg = np.concatenate([i.oof[i.y == 0] for i in use])
+    threshold = float(np.quantile(pos, 1 - RELEVANCE_RECALL))
+    print(f"relevance: logit >= {threshold:.3f} keeps {(pos >= threshold).mean():.3f} of gold sentences, "
+          f"{(neg >= threshold).mean():.3f} of the others")
+    return {"min_logit": round(threshold, 4), "recall": RELEVANCE_RECALL}
+
+
 def answer_of(item: Item, logits: np.ndarray, select: dict) -> tuple[list[Candidate], list[Candidate]]:
     cands = [Candidate(s, item.x[j], float(logits[j]), float(sigmoid(logits[j]))) for j, s in enumerate(item.sentences)]
     cands.sort(key=lambda c: -c.logit)
@@ -310,6 +324,9 @@ def main() -> None:
         sentence = fit_logistic(x, y, SENTENCE_FEATURES)
         print("sentence model:", dict(zip(SENTENCE_FEATURES, sentence["coef"], strict=True)))
 
+        # 1b. relevance of a cited sentence to the question, for verifying a model's answer
+        verify = relevance_threshold(items)
+
         # 2. selection
         select = choose_selection(items)
 
@@ -367,6 +384,7 @@ def main() -> None:
             "sentence": sentence,
             "select": select,
             "answer": answer,
+            "verify": verify,
         }
         args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out}")

@@ -14,10 +14,11 @@ from pathlib import Path
 
 from rag.documents import ArticleError, read_article, scan_articles, split_passages
 from rag.embed import BatchEmbedding
+from rag.injection import instruction_spans, to_metadata
 from rag.models import IngestReport
 from rag.store import Store
 
-PARSER_VERSION = "1"  # bump when boilerplate or splitting rules change: every file is re-split
+PARSER_VERSION = "2"  # bump when boilerplate, splitting or passage metadata change: every file is re-split
 
 Progress = Callable[[int, int, str], None]
 
@@ -125,6 +126,9 @@ def ingest(
         if not nodes:
             report.skipped.append((source, f"{path}: no passages could be made from it"))
             continue
+        flagged = _flag_instructions(nodes)
+        if flagged:
+            report.flagged.append((source, flagged))
         group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
         if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
             _write(group, store, embedder, report)
@@ -146,6 +150,16 @@ def ingest(
     report.passages_total = store.count()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _flag_instructions(nodes) -> int:
+    """Record in each passage's metadata the sentences that read as instructions to an AI model."""
+    flagged = 0
+    for node in nodes:
+        spans = instruction_spans(node.get_content(), int(node.metadata["start"]))
+        node.metadata["instructions"] = to_metadata(spans)
+        flagged += len(spans)
+    return flagged
 
 
 def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport) -> None:

@@ -35,6 +35,7 @@ class Passage:
     path: str | None = None
     also_in: tuple[Location, ...] = ()
     similarity: float | None = None  # dense cosine to the query, when the dense ranking found it
+    instructions: tuple[tuple[int, int], ...] = ()  # file offsets of sentences that read as instructions to an AI
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -111,6 +112,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged: list[tuple[str, int]] = field(default_factory=list)  # (file, sentences reading as instructions to an AI)
     passages_written: int = 0
     passages_embedded: int = 0  # written passages whose text had no stored embedding yet
     passages_total: int = 0
@@ -132,4 +134,5 @@ class IngestReport:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["skipped"] = [{"file": f, "reason": r} for f, r in self.skipped]
+        d["flagged"] = [{"file": f, "sentences": n} for f, n in self.flagged]
         return d

@@ -24,6 +24,7 @@ import numpy as np
 from rag.citations import Sentence, same_sentence, sentences_of
 from rag.documents import is_heading
 from rag.errors import RagError
+from rag.injection import overlaps
 from rag.models import Passage
 from rag.question import Question, fits_type, has_number, quantity_pattern
 from rag.text import fold, terms, words
@@ -170,7 +171,10 @@ class Reader:
         groups: list[tuple[int, int]] = []  # each passage's slice of `sents`
         for rank, passage in enumerate(passages):
             first = len(sents)
-            sents.extend(s for s in sentences_of(passage, rank) if not is_heading(s.text))
+            sents.extend(
+                s for s in sentences_of(passage, rank)
+                if not is_heading(s.text) and not overlaps(s.start, s.end, passage.instructions)
+            )
             groups.append((first, len(sents)))
         if not sents:
             return [], np.zeros((0, len(SENTENCE_FEATURES)))

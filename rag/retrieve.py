@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rag.embed import MiniLMEmbedding
 from rag.errors import RagError
+from rag.injection import from_metadata, instruction_spans
 from rag.lexical import LexicalIndex
 from rag.models import Location, Passage
 from rag.store import Record, Store
@@ -89,7 +90,14 @@ def to_passage(
         path=m.get("path"),
         also_in=also_in,
         similarity=None if similarity is None else round(similarity, 4),
+        instructions=_instructions(record),
     )
+
+
+def _instructions(record: Record) -> tuple[tuple[int, int], ...]:
+    """The passage's flagged sentences, as ingest stored them (found anew in a store from before)."""
+    stored = from_metadata(record.metadata.get("instructions"))
+    return stored if stored is not None else instruction_spans(record.text, int(record.metadata["start"]))
 
 
 class HybridRetriever:
