@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.documents import ArticleError, read_article, scan_articles, split_passages
@@ -30,6 +30,7 @@ class _Targets:
     kept: list[str]  # source names (or prefixes) under sub-folders that could not be listed: never removed
     escaped: list[str]  # source names (or prefixes) of links out of a folder: removed if stored
     root_of: dict[Path, Path]  # each file found in a folder -> that folder, resolved
+    aliases: list[str] = field(default_factory=list)  # second routes to a file ingested under another name
 
 
 def _under(source: str, names: list[str]) -> bool:
@@ -52,7 +53,30 @@ def _targets(paths: Sequence[Path], report: IngestReport) -> _Targets:
             out.files.append((path, path.name))
         else:
             report.skipped.append((str(path), f"{path} does not exist; check the path or set RAG_DATA_DIR"))
+    _drop_second_routes(out, report)
     return out
+
+
+def _drop_second_routes(out: _Targets, report: IngestReport) -> None:
+    """One file reached by two routes (a link to another file of the folder, a file named twice) is
+    ingested once: by its real path if that is one of the routes, else by the first. A link is
+    reported skipped, naming the file it leads to, and removed from the store if it was stored."""
+    first: dict[Path, tuple[Path, str]] = {}
+    for path, source in sorted(out.files, key=lambda f: f[0].is_symlink()):
+        first.setdefault(path.resolve(), (path, source))
+    kept, done = [], set()
+    for path, source in out.files:
+        winner = first[path.resolve()]
+        if (path, source) == winner:
+            if winner not in done:
+                kept.append(winner)
+                done.add(winner)
+            continue
+        if source != winner[1]:
+            out.aliases.append(source)
+            if path.is_symlink():
+                report.skipped.append((source, f"{path}: a link to {winner[1]}, which is ingested under that name"))
+    out.files = kept
 
 
 BATCH_PASSAGES = 512  # passages embedded together: files are grouped until they reach this many
@@ -138,7 +162,7 @@ def ingest(
         path = Path(meta.get("path", ""))
         if source in seen or _under(source, found.kept):
             continue  # read now, or in a sub-folder that could not be listed this time
-        if _under(source, found.escaped):  # stored from outside the folder (through a link) before
+        if _under(source, found.escaped) or source in found.aliases:  # through a link out, or a second route
             store.delete_file(source)
             report.removed.append(source)
             continue

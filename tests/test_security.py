@@ -92,6 +92,30 @@ def test_a_link_inside_the_folder_to_another_of_its_files_is_harmless(make_bot):
     assert set(SMALL_ARTICLES) <= set(report.added)
     for record in bot.store.all_passages():
         assert Path(record.metadata["path"]).is_relative_to(data.resolve())
+    # The file is stored once, under its own name; the link is skipped naming it.
+    assert "sub/alias.txt" not in _sources(bot)
+    assert "coffee.txt" in _reason(report, "sub/alias.txt")
+
+
+def test_one_file_reached_by_two_routes_is_stored_once_and_never_its_own_copy(make_bot, monkeypatch):
+    import rag.ingest
+
+    bot, data = make_bot()
+    bot.ingest()
+    (data / "sub").mkdir()
+    (data / "sub" / "alias.txt").symlink_to(data / "coffee.txt")
+    # A store from before kept the link as a second article: the next ingest removes it.
+    with monkeypatch.context() as m:
+        m.setattr(rag.ingest, "_drop_second_routes", lambda out, report: None)
+        assert "sub/alias.txt" in bot.ingest().added
+    report = bot.ingest([data, data / "coffee.txt", data / "." / "coffee.txt"])
+    assert report.removed == ["sub/alias.txt"] and not report.added and not report.updated
+    assert [s for s, _ in report.skipped] == ["sub/alias.txt"]  # the file named three times is no error
+    assert "sub/alias.txt" not in _sources(bot)
+    answer = bot.ask("How much coffee does the cooperative export?")
+    for citation in answer.citations:
+        assert citation.source not in {loc.source for loc in citation.also_in}
+        assert "sub/alias.txt" not in {loc.source for loc in citation.also_in}
 
 
 def test_a_data_folder_that_is_itself_a_link_is_read(make_bot, tmp_path):
