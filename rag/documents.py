@@ -217,6 +217,9 @@ def read_article(path: Path, source: str, max_bytes: int | None = None) -> Artic
     )
 
 
+CAPTION_CHARS = 400  # a photo caption line is at most this long
+
+
 def _boilerplate(text: str, markdown: bool) -> tuple[list[tuple[int, int]], dict]:
     """Spans of `text` that are not article prose, and the metadata some of them carry."""
     spans: list[tuple[int, int]] = []
@@ -264,17 +267,19 @@ def _boilerplate(text: str, markdown: bool) -> tuple[list[tuple[int, int]], dict
         spans.append(m.span())
     # "Follow us" trailers, in English or Vietnamese.
     for m in re.finditer(
-        r"(?mi)^[ \t]*(?:Mời (?:quý )?(?:độc giả|bạn đọc) theo dõi[^\n]*|Follow (?:us|[A-Z.]+) on[^\n]*)$",
+        r"(?mi)^[ \t]*(?:Mời (?:quý )?(?:độc giả|bạn đọc) theo dõi[^\n]{0,200}|Follow (?:us|[A-Z.]+) on[^\n]{0,200})$",
         text,
     ):
         if "VOV" in m.group(0):
             outlet("VOV")
         spans.append(m.span())
-    # Photo credits and captions: the whole line.
+    # Photo credits and captions: the whole line, when it is a caption's length (a file written on
+    # one line is not a caption because it credits a photo somewhere).
     for m in re.finditer(
         r"(?m)^[^\n]*(?:__Photo:|\bPhoto:|\(Photo[:\s]|Photo courtesy|Ảnh:)[^\n]*$", text
     ):
-        spans.append(m.span())
+        if m.end() - m.start() <= CAPTION_CHARS:
+            spans.append(m.span())
     # A title: a markdown heading, or a short first line without final punctuation before a blank line.
     m = re.compile(r"\s*#\s+([^\n]+)\n" if markdown else r"\s*([^\n]{3,200})\n[ \t]*\n").match(text, bom)
     if m and not re.search(r"[.!?:]$", m.group(1).strip()) and len(m.group(1).split()) <= 25:

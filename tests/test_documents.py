@@ -177,3 +177,20 @@ def test_folder_scan_reads_only_regular_article_files_inside(tmp_path):
     assert scan.escaped == ["out.txt"]
     with pytest.raises(ArticleError, match="cannot be read"):
         read_text(data / "b")  # a read error is one line naming the file, not a traceback
+
+
+def test_an_article_on_one_line_is_not_taken_for_a_caption_or_trailer(tmp_path):
+    """A file written on a single line (a scraped page) that credits a photo or says "Follow us on"
+    somewhere is an article, split into passages of the usual size, not one boilerplate line."""
+    from rag.documents import read_article, split_passages
+
+    sentence = "The delegation visited the port of Hải Phòng and met local officials on Monday."
+    body = " ".join([sentence] * 300) + " Photo: VNA. Follow us on Facebook for more. " + " ".join([sentence] * 300)
+    path = tmp_path / "one-line.txt"
+    path.write_text(body, encoding="utf-8")
+    nodes = split_passages(read_article(path, path.name))
+    assert sum(len(n.get_content()) for n in nodes) > 0.95 * len(body)
+    assert max(len(n.get_content()) for n in nodes) < 2000
+    # A real caption line is still left out.
+    path.write_text(sentence + "\n\nUS Secretary of State Antony Blinken in Hà Nội. Photo: VNA\n\n" + sentence, encoding="utf-8")
+    assert all("Photo: VNA" not in n.get_content() for n in split_passages(read_article(path, path.name)))
