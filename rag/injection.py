@@ -24,7 +24,6 @@ import json
 import re
 from collections.abc import Iterable
 
-from rag.documents import sentence_spans
 from rag.text import fold
 
 _AI = r"(?:ai|a\.i\.|assistant|chat ?bot|language model|llm|gpt|model|bot)"
@@ -58,6 +57,8 @@ def is_instruction(sentence: str) -> bool:
 
 def instruction_spans(text: str, offset: int = 0) -> tuple[tuple[int, int], ...]:
     """The (start, end) of every instruction-like sentence of `text`, shifted by `offset`."""
+    from rag.documents import sentence_spans  # ingest's splitter: not loaded to answer a question
+
     out = []
     for s, e in sentence_spans(text, offset):
         if is_instruction(text[s - offset : e - offset]):
