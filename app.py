@@ -69,7 +69,10 @@ def history_of(turns: list[dict]) -> list[dict]:
     for t in turns:
         answer = t.get("answer")
         if answer and not answer.get("refused"):
-            out += [{"role": "user", "content": t["question"]}, {"role": "assistant", "content": answer["answer"]}]
+            out += [
+                {"role": "user", "content": t["question"]},
+                {"role": "assistant", "content": answer["answer"]},
+            ]
     return out
 
 
@@ -105,7 +108,8 @@ def build(bot: Assistant) -> gr.Blocks:
                 status = gr.HTML(elem_id="status", js_on_load=None)
                 with gr.Row(elem_id="examples"):
                     example_buttons = [
-                        gr.Button("", size="sm", visible=False, elem_classes="example") for _ in range(EXAMPLE_COUNT)
+                        gr.Button("", size="sm", visible=False, elem_classes="example")
+                        for _ in range(EXAMPLE_COUNT)
                     ]
                 with gr.Row(visible=False, elem_id="filter-bar") as filter_bar:
                     filter_text = gr.Markdown(elem_id="filter-text")
@@ -130,12 +134,16 @@ def build(bot: Assistant) -> gr.Blocks:
                 export_file = gr.File(label="Conversation export", visible=False, elem_id="export-file")
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("Filters", open=False, elem_id="filters"):
-                    outlets = gr.CheckboxGroup(initial.outlet_choices(), label="Outlets (none = all)", elem_id="outlets")
+                    outlets = gr.CheckboxGroup(
+                        initial.outlet_choices(), label="Outlets (none = all)", elem_id="outlets"
+                    )
                     with gr.Row():
                         date_from = gr.DateTime(
                             include_time=False, type="string", label="From", elem_id="date-from"
                         )
-                        date_to = gr.DateTime(include_time=False, type="string", label="Until", elem_id="date-to")
+                        date_to = gr.DateTime(
+                            include_time=False, type="string", label="Until", elem_id="date-to"
+                        )
                 with gr.Accordion("Articles", open=False, elem_id="articles") as articles_box:
                     table = gr.Dataframe(
                         headers=["Article", "Outlet", "Date"],
@@ -270,7 +278,9 @@ def build(bot: Assistant) -> gr.Blocks:
             return gr.update(visible=bool(text)), text
 
         for control in (outlets, date_from, date_to):
-            control.change(show_filters, [outlets, date_from, date_to], [filter_bar, filter_text], api_name=False)
+            control.change(
+                show_filters, [outlets, date_from, date_to], [filter_bar, filter_text], api_name=False
+            )
         reset_filters.click(lambda: ([], None, None), None, [outlets, date_from, date_to], api_name=False)
 
         # ---------------------------------------------------------------- articles
@@ -298,7 +308,9 @@ def build(bot: Assistant) -> gr.Blocks:
             if not source:
                 return gr.skip(), gr.skip(), gr.skip()
             start, end = data.get("start"), data.get("end")
-            view = open_article(source, int(start) if start is not None else None, int(end) if end is not None else None)
+            view = open_article(
+                source, int(start) if start is not None else None, int(end) if end is not None else None
+            )
             return view, gr.update(open=True), gr.update(value=source)
 
         conversation.click(open_from_card, None, [article_view, articles_box, pick], api_name=False).then(
@@ -319,7 +331,9 @@ def build(bot: Assistant) -> gr.Blocks:
             if not paths:
                 return (f"nothing added\n\n{notes}", None) + (gr.skip(),) * len(collection_views)
             progress(0, desc="Ingesting")
-            report = bot.ingest(paths, progress=lambda d, t, s: progress(d / max(t, 1), desc=f"Ingesting {s}"))
+            report = bot.ingest(
+                paths, progress=lambda d, t, s: progress(d / max(t, 1), desc=f"Ingesting {s}")
+            )
             # A file ingest skipped is not kept: the folder holds only what the collection shows.
             by_name = {p.name: p for p in paths}
             for name, _ in report.skipped:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rag.errors import RagError
+
 # Outlet codes as rag.documents records them -> the names readers know. Extend it with a file of
-# `CODE = Name` lines named by RAG_OUTLET_NAMES (see `load_outlet_names`); unknown codes show as written.
+# `CODE = Name` lines named by RAG_OUTLET_NAMES (Settings.outlet_names); unknown codes show as written.
 OUTLET_NAMES = {
     "VNA": "Vietnam News Agency",
     "VNS": "Viet Nam News",
@@ -33,13 +35,13 @@ def load_outlet_names(path: str | Path | None = None) -> dict[str, str]:
     """
     names = dict(OUTLET_NAMES)
     if path is None:
-        path = os.environ.get("RAG_OUTLET_NAMES") or None
-    if path is None:
         return names
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return names
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RagError(
+            f"{path}: the outlet names cannot be read ({exc}); fix or unset RAG_OUTLET_NAMES"
+        ) from None
     for line in lines:
         line = line.strip()
         if not line or line.startswith("#"):
@@ -154,6 +156,8 @@ def _headline(path: str, mtime_ns: int, size: int) -> str | None:
 def name_rows(rows: list[dict], names: dict[str, str] | None = None) -> dict[str, ArticleName]:
     """source -> ArticleName for rows like `Assistant.articles()` returns."""
     return {
-        r["source"]: name_article(r["source"], r.get("title"), r.get("date"), r.get("outlet"), r.get("path"), names)
+        r["source"]: name_article(
+            r["source"], r.get("title"), r.get("date"), r.get("outlet"), r.get("path"), names
+        )
         for r in rows
     }

@@ -18,7 +18,7 @@ CSS = """
 .citation mark, .article mark { background: #fde68a; color: inherit; padding: 0 2px; }
 .card-head { margin-bottom: 4px; }
 .card-head .n { color: #1d4ed8; font-weight: 700; }
-.card-head .title { font: inherit; font-weight: 600; }
+.card-head .art-title { font: inherit; font-weight: 600; }
 .byline { color: #4b5563; font-size: 0.9em; margin-left: 4px; }
 .passage { line-height: 1.5; }
 .where { color: #6b7280; font-size: 0.78em; margin-top: 4px; }

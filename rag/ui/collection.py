@@ -34,7 +34,7 @@ class Collection:
 
     @classmethod
     def of(cls, bot) -> Collection:
-        table = load_outlet_names()
+        table = load_outlet_names(bot.settings.outlet_names)
         rows = bot.articles()
         return cls(rows, name_rows(rows, table), table)
 
@@ -45,7 +45,9 @@ class Collection:
     def outlet_choices(self) -> list[tuple[str, str]]:
         """(name, code) for each outlet in the collection, by name."""
         codes = {r["outlet"] for r in self.rows if r.get("outlet")}
-        return sorted(((outlet_name(c, self.outlet_table) or c, c) for c in codes), key=lambda p: p[0].lower())
+        return sorted(
+            ((outlet_name(c, self.outlet_table) or c, c) for c in codes), key=lambda p: p[0].lower()
+        )
 
     def date_range(self) -> tuple[str | None, str | None]:
         dates = sorted(r["date"] for r in self.rows if r.get("date"))
@@ -53,9 +55,7 @@ class Collection:
 
     def table(self) -> list[list[str]]:
         """Rows for the article table: name, outlet, date."""
-        return [
-            [n.label, n.outlet or "", n.date or ""] for n in (self.names[s] for s in self.sources)
-        ]
+        return [[n.label, n.outlet or "", n.date or ""] for n in (self.names[s] for s in self.sources)]
 
     def article_choices(self) -> list[tuple[str, str]]:
         return [(self.names[s].label, s) for s in self.sources]
@@ -72,7 +72,9 @@ class Collection:
         first, last = self.date_range()
         dated = sum(1 for r in self.rows if r.get("date"))
         if first:
-            span = readable_date(first) if first == last else f"{readable_date(first)} to {readable_date(last)}"
+            span = (
+                readable_date(first) if first == last else f"{readable_date(first)} to {readable_date(last)}"
+            )
             text += f", dated {span}" + (f" ({dated} of {n} carry a date)" if dated < n else "")
         return text + "."
 

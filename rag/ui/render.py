@@ -35,7 +35,9 @@ def answer_html(text: str, turn: int, cited: int) -> str:
         n = int(m.group(1))
         if not 1 <= n <= cited:
             return m.group(0)
-        return f'<a class="cite" href="#src-{turn}-{n}" data-card="src-{turn}-{n}" title="source {n}">[{n}]</a>'
+        return (
+            f'<a class="cite" href="#src-{turn}-{n}" data-card="src-{turn}-{n}" title="source {n}">[{n}]</a>'
+        )
 
     return re.sub(r"\[(\d+)\]", link, esc(text))
 
@@ -67,7 +69,7 @@ def card_html(c: dict, n: int, turn: int, names: dict[str, ArticleName]) -> str:
     byline = f'<span class="byline">{esc(name.byline)}</span>' if name.byline else ""
     return (
         f'<div class="citation" id="src-{turn}-{n}">'
-        f'<div class="card-head"><span class="n">[{n}]</span> <strong class="title">{esc(name.label)}</strong> '
+        f'<div class="card-head"><span class="n">[{n}]</span> <strong class="art-title">{esc(name.label)}</strong> '
         f"{byline}</div>"
         f'<div class="passage">{esc(before)}<mark>{esc(c["quote"])}</mark>{esc(after)}</div>{also}'
         f'<div class="where"><span class="file">{esc(c["source"])}</span> · chars {c["start"]}–{c["end"]} '
@@ -104,7 +106,9 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
     if answer.get("refused"):
         body = f'<div class="a refused">{esc(REFUSAL_MARK + answer["answer"])}</div>'
     else:
-        body = f'<div class="a">{answer_html(answer["answer"], turn, len(answer.get("citations") or []))}</div>'
+        body = (
+            f'<div class="a">{answer_html(answer["answer"], turn, len(answer.get("citations") or []))}</div>'
+        )
     sources = sources_html(answer, turn, names, latest)
     return f'<div class="turn" id="turn-{turn}">{question}{body}{sources}</div>'
 
@@ -117,17 +121,19 @@ def conversation_html(turns: list[dict], names: dict[str, ArticleName]) -> str:
     return "\n".join(turn_html(t, i + 1, names, i == last) for i, t in enumerate(turns))
 
 
-def article_view_html(text: str, name: ArticleName | None, start: int | None = None, end: int | None = None) -> str:
+def article_view_html(
+    text: str, name: ArticleName | None, start: int | None = None, end: int | None = None
+) -> str:
     """An article's full text, escaped, with [start:end] marked (the passage a source card cites)."""
     head = ""
     if name is not None:
         byline = f' <span class="byline">{esc(name.byline)}</span>' if name.byline else ""
         head = (
-            f'<div class="card-head"><strong class="title">{esc(name.label)}</strong>{byline} '
+            f'<div class="card-head"><strong class="art-title">{esc(name.label)}</strong>{byline} '
             f'<span class="file">{esc(name.source)}</span></div>'
         )
     if start is not None and end is not None and 0 <= start < end <= len(text):
-        body = f"{esc(text[:start])}<mark id=\"cited\">{esc(text[start:end])}</mark>{esc(text[end:])}"
+        body = f'{esc(text[:start])}<mark id="cited">{esc(text[start:end])}</mark>{esc(text[end:])}'
     else:
         body = esc(text)
     return f'<div class="article">{head}<div class="article-text">{body}</div></div>'

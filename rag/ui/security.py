@@ -42,7 +42,10 @@ class SecurityHeaders:
                     for k, v in message.get("headers", [])
                     if k.lower() not in (b"content-security-policy", b"x-content-type-options")
                 ]
-                headers += [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff")]
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -59,7 +59,9 @@ def _same_file(path: Path, raw: bytes) -> bool:
         return False
 
 
-def save_uploads(files: list[tuple[str, Path]], data_dir: Path, max_bytes: int) -> tuple[list[Path], list[str]]:
+def save_uploads(
+    files: list[tuple[str, Path]], data_dir: Path, max_bytes: int
+) -> tuple[list[Path], list[str]]:
     """Copy uploaded (name, temporary path) files into the data folder; return (written, messages).
 
     A file is checked before anything is written: its name (see `upload_name`), its size against
@@ -93,7 +95,9 @@ def save_uploads(files: list[tuple[str, Path]], data_dir: Path, max_bytes: int) 
                 candidate = clean if n == 1 else f"{stem}-{n}{suffix}"
                 dest = root / candidate
                 if _same_file(dest, raw):
-                    messages.append(f"{md_text(candidate)}: already there with the same text; nothing written")
+                    messages.append(
+                        f"{md_text(candidate)}: already there with the same text; nothing written"
+                    )
                     break
                 if os.path.lexists(dest) or dest.resolve().parent != root:
                     continue
