@@ -176,9 +176,16 @@ def build(bot: Assistant) -> gr.Blocks:
                     about = gr.Markdown()
 
         # ---------------------------------------------------------------- the collection
+        def answered(question: str) -> bool:
+            """An example is offered only when the articles answer it."""
+            try:
+                return not bot.ask(question).refused
+            except RagError:
+                return False
+
         def collection_outputs():
             c = Collection.of(bot)
-            examples = c.examples(EXAMPLE_COUNT)
+            examples = c.examples(answered, EXAMPLE_COUNT)
             buttons = [
                 gr.update(value=examples[i], visible=True) if i < len(examples) else gr.update(visible=False)
                 for i in range(EXAMPLE_COUNT)
@@ -303,15 +310,14 @@ def build(bot: Assistant) -> gr.Blocks:
         table.select(open_row, sources_state, [article_view, pick], api_name=False)
 
         def open_from_card(evt: gr.EventData):
-            data = getattr(evt, "_data", None) or {}
-            source = data.get("source")
-            if not source:
-                return gr.skip(), gr.skip(), gr.skip()
+            data = getattr(evt, "_data", None)
+            source = data.get("source") if isinstance(data, dict) else None
+            if not isinstance(source, str) or not source:
+                return gr.skip(), gr.skip(), gr.skip()  # a click elsewhere in the conversation
             start, end = data.get("start"), data.get("end")
-            view = open_article(
-                source, int(start) if start is not None else None, int(end) if end is not None else None
-            )
-            return view, gr.update(open=True), gr.update(value=source)
+            if not (isinstance(start, int) and isinstance(end, int)):
+                start = end = None  # the article opens without a mark
+            return open_article(source, start, end), gr.update(open=True), gr.update(value=source)
 
         conversation.click(open_from_card, None, [article_view, articles_box, pick], api_name=False).then(
             None, None, None, js=SHOW_ARTICLE_JS

@@ -1,7 +1,7 @@
 """Issue 13, items 2-7: the page as a reader uses it, in Debian's Chromium, on a desktop and a phone.
 
 One app server (over a private copy of the demo corpus) and one browser for the module; the upload
-test changes the corpus, so it runs last. RAG_UPDATE_SCREENSHOT=1 writes the README's pictures.
+test changes the corpus, so it runs last. UPDATE_SCREENSHOTS=1 writes the README's pictures.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from conftest import CHROMIUM, FLAGS, run_app
 ROOT = Path(__file__).resolve().parents[1]
 DESKTOP = {"width": 1400, "height": 1000}
 PHONE = {"width": 390, "height": 844}
-SHOTS = ROOT / "docs" if os.environ.get("RAG_UPDATE_SCREENSHOT") else Path(os.environ.get("TMPDIR", "/tmp"))
+SHOTS = ROOT / "docs" if os.environ.get("UPDATE_SCREENSHOTS") else Path(os.environ.get("TMPDIR", "/tmp"))
 Q1 = "How many Vietnamese live in the US?"
 Q2 = "Who received Antony Blinken in Hà Nội?"
 
@@ -160,6 +160,7 @@ def test_active_filters_are_shown_above_the_chat_and_reset_in_one_click(ui, brow
     page = _open(browser, url)
     assert not page.is_visible("#filter-bar")
     page.click("#filters > button")
+    assert page.locator("input[type=range]").count() == 0  # no top-k slider that changes nothing visible
     page.get_by_label("Viet Nam News").check()
     page.fill("#date-from input", "2023-07-01")
     page.press("#date-from input", "Enter")

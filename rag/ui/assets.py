@@ -29,7 +29,8 @@ CSS = """
 .also { color: #555; font-style: italic; font-size: 0.9em; }
 .notice { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; }
 .unsupported { border-left: 3px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 8px 0; }
-#status .lead { font-size: 1.05em; margin: 0; }
+#status .lead { font-size: 1.05em; font-weight: 600; margin: 0 0 4px; }
+#status .hint { color: #4b5563; margin: 0; }
 #article-view .article-text { white-space: pre-wrap; max-height: 420px; overflow: auto; line-height: 1.5;
   border: 1px solid #e5e7eb; border-radius: 6px; padding: 8px 10px; }
 #article-view .article mark { scroll-margin: 60px; }

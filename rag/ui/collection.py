@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,10 @@ _NOT_NAMES = set(
     việt us u.s usa news agency foreign affairs communist national assembly government republic city
     province sea east west north south island bay day monday tuesday wednesday thursday friday
     saturday sunday january february march april may june july august september october november
-    december washington hanoi hà nội new york dc asia pacific asean china chinese american vietnamese""".split()
+    december washington hanoi hà nội new york dc asia pacific asean china chinese american vietnamese
+    comprehensive partnership relations external southeast asian policy climate security advisor special
+    envoy chief executive officer council business international development cooperation mayor governor
+    senator spokesperson spokesman director head leader""".split()
 )
 
 
@@ -78,56 +82,92 @@ class Collection:
             text += f", dated {span}" + (f" ({dated} of {n} carry a date)" if dated < n else "")
         return text + "."
 
-    def examples(self, k: int = 3) -> list[str]:
-        """Questions built from the collection: about the people its articles name most often."""
-        paths = tuple(sorted(str(r.get("path") or "") for r in self.rows))
-        return list(_examples(paths, k))
+    def examples(self, answers=None, k: int = 3) -> list[str]:
+        """Questions built from the collection, about the people its articles name most often.
+
+        `answers(question) -> bool` (e.g. "the assistant does not refuse it") keeps only questions
+        the articles answer; without it the first wording is used.
+        """
+        key = tuple(sorted((str(r.get("path") or ""), _mtime(r.get("path"))) for r in self.rows))
+        return list(_examples(key, k, answers))
+
+
+def _mtime(path) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except (OSError, TypeError):
+        return 0
 
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+TEMPLATES = ("What did {} say?", "Who did {} meet?", "Who is {}?")
+
+
 @lru_cache(maxsize=32)
-def _examples(paths: tuple[str, ...], k: int) -> tuple[str, ...]:
-    """Up to `k` questions about the most mentioned people (names of two or three capitalised words)."""
-    df: Counter[str] = Counter()
-    for path in paths:
+def _examples(files: tuple[tuple[str, int], ...], k: int, answers) -> tuple[str, ...]:
+    """Up to `k` questions about the most mentioned people, each a different person."""
+    df: Counter[str] = Counter()  # articles naming the person
+    total: Counter[str] = Counter()  # mentions in all
+    spelling: dict[str, str] = {}
+    for path, _ in files:
         try:
             text = Path(path).read_text(encoding="utf-8")[:6000]
         except (OSError, UnicodeDecodeError):
             continue
-        df.update(set(_names(text)))
-    people = [name for name, count in df.most_common() if count >= 1]
+        mentions = _names(text)
+        total.update(_fold(n) for n in mentions)
+        found = {_fold(n): n for n in mentions}
+        spelling.update({key: name for key, name in found.items() if key not in spelling})
+        df.update(found.keys())
     chosen: list[str] = []
-    for name in people:
-        if any(name in c or c in name for c in chosen):
-            continue
-        chosen.append(name)
+    seen: list[str] = []
+    ranked = sorted(df, key=lambda key: (-df[key], -total[key], key))
+    for key in ranked[: 4 * k]:
         if len(chosen) == k:
             break
-    templates = ("What did {} say?", "Who did {} meet?", "What did {} ask for?")
-    return tuple(templates[i % len(templates)].format(n) for i, n in enumerate(chosen))
+        if any(key in s or s in key for s in seen):
+            continue
+        name = spelling[key]
+        turn = len(chosen)
+        for template in TEMPLATES[turn % 3 :] + TEMPLATES[: turn % 3]:
+            question = template.format(name)
+            if answers is None or answers(question):
+                chosen.append(question)
+                seen.append(key)
+                break
+    return tuple(chosen)
+
+
+def _fold(name: str) -> str:
+    """A name without accents or case: "Nguyễn Phú Trọng" and "Nguyen Phu Trong" are one person."""
+    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
 
 
 def _names(text: str) -> list[str]:
     """Runs of two or three capitalised words that look like a person's name."""
     found = []
-    for run in re.findall(r"(?:\b[^\W\d_][\w'’-]*(?:\s+|$))+", text):
-        words = run.split()
+    for chunk in re.split(r"[^\w\s'’-]+", text):
         current: list[str] = []
-        for w in words + [""]:
-            if w and w[0].isupper() and not w.isupper() and w.lower().strip("'’") not in _NOT_NAMES:
-                current.append(w)
-                continue
+        for raw in chunk.split() + [""]:
+            word = re.sub(r"['’]s$", "", raw)
+            if (
+                word
+                and word[0].isupper()
+                and not word.isupper()
+                and "-" not in word
+                and word.lower() not in _NOT_NAMES
+            ):
+                current.append(word)
+                if word == raw:  # a possessive ends the name
+                    continue
             if 2 <= len(current) <= 3:
                 found.append(" ".join(current))
             current = []
     return found
-
-
-def status_markdown(bot, collection: Collection) -> str:
-    return f"**{collection.summary()}**"
 
 
 def about_markdown(bot) -> str:
@@ -141,4 +181,11 @@ def about_markdown(bot) -> str:
 
 
 def welcome_html(collection: Collection) -> str:
-    return f'<div class="welcome"><p class="lead">{esc(collection.summary())}</p></div>'
+    lead = f'<p class="lead">{esc(collection.summary())}</p>'
+    if not collection.rows:
+        return f'<div class="welcome">{lead}</div>'
+    hint = (
+        '<p class="hint">Ask in your own words: every sentence of an answer is quoted from an article, '
+        "and its sources follow it. Or try one of these:</p>"
+    )
+    return f'<div class="welcome">{lead}{hint}</div>'

@@ -116,7 +116,7 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
 def conversation_html(turns: list[dict], names: dict[str, ArticleName]) -> str:
     """The whole conversation; the latest answer's sources carry id="sources"."""
     if not turns:
-        return '<div class="empty">Ask a question below: the answer quotes the articles, and its sources follow it.</div>'
+        return '<div class="empty">Your questions, their answers and each answer’s sources appear here.</div>'
     last = len(turns) - 1
     return "\n".join(turn_html(t, i + 1, names, i == last) for i, t in enumerate(turns))
 
