@@ -27,7 +27,7 @@ from rag.ui.assets import CONVERSATION_JS, CSS, SHOW_ARTICLE_JS, SHOW_LATEST_JS 
 from rag.ui.collection import Collection, about_markdown, welcome_html  # noqa: E402
 from rag.ui.render import REFUSAL_MARK, UNSUPPORTED_MARK  # noqa: E402, F401 - part of the page's API
 from rag.ui.security import CSP, SecurityHeaders  # noqa: E402, F401
-from rag.ui.uploads import UploadRefused, article_text, md_text, save_uploads, upload_name  # noqa: E402, F401
+from rag.ui.uploads import UploadRefused, article_text, drop_skipped, md_text, save_uploads, upload_name  # noqa: E402, F401
 
 MAX_QUESTION = 2000
 EXAMPLE_COUNT = 3
@@ -120,7 +120,7 @@ def build(bot: Assistant) -> gr.Blocks:
                 )
                 with gr.Row():
                     box = gr.Textbox(
-                        placeholder="Ask a question about the articles…",
+                        placeholder="Ask about the articles…",
                         show_label=False,
                         scale=5,
                         elem_id="question",
@@ -149,7 +149,7 @@ def build(bot: Assistant) -> gr.Blocks:
                         headers=["Article", "Outlet", "Date"],
                         interactive=False,
                         wrap=True,
-                        column_widths=["62%", "23%", "15%"],
+                        column_widths=["56%", "24%", "20%"],
                         max_height=360,
                         elem_id="article-table",
                     )
@@ -340,12 +340,7 @@ def build(bot: Assistant) -> gr.Blocks:
             report = bot.ingest(
                 paths, progress=lambda d, t, s: progress(d / max(t, 1), desc=f"Ingesting {s}")
             )
-            # A file ingest skipped is not kept: the folder holds only what the collection shows.
-            by_name = {p.name: p for p in paths}
-            for name, _ in report.skipped:
-                stray = by_name.get(Path(name).name)
-                if stray is not None:
-                    stray.unlink(missing_ok=True)
+            drop_skipped(paths, report.skipped)
             line = (
                 f"added {len(report.added)} · updated {len(report.updated)} · "
                 f"unchanged {len(report.unchanged)} · skipped {len(report.skipped)}"

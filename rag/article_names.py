@@ -60,15 +60,15 @@ def outlet_name(code: str | None, names: dict[str, str] | None = None) -> str | 
     return table.get(code) or table.get(code.upper()) or code
 
 
-def readable_date(iso: str | None) -> str | None:
-    """`2023-04-15` -> `15 April 2023` (anything else as given)."""
+def readable_date(iso: str | None, short: bool = False) -> str | None:
+    """`2023-04-15` -> `15 April 2023` (`15 Apr 2023` when short; anything else as given)."""
     if not iso:
         return None
     try:
         day = datetime.date.fromisoformat(iso)
     except ValueError:
         return iso
-    return f"{day.day} {day:%B %Y}"
+    return f"{day.day} {day:%b %Y}" if short else f"{day.day} {day:%B %Y}"
 
 
 def shorten(sentence: str, limit: int = HEADLINE_CHARS) -> str:

@@ -65,6 +65,7 @@ def test_the_outlet_table_comes_from_rag_outlet_names(tmp_path):
 
 def test_dates_read_as_dates_and_headlines_cut_at_words():
     assert readable_date("2023-07-03") == "3 July 2023" and readable_date(None) is None
+    assert readable_date("2023-04-15", short=True) == "15 Apr 2023"
     assert shorten("A short headline.") == "A short headline"
     cut = shorten("word " * 40, 30)
     assert cut.endswith("…") and len(cut) <= 30 and "wor…" not in cut

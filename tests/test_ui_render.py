@@ -5,6 +5,7 @@ from __future__ import annotations
 from rag.article_names import name_article
 from rag.ui.collection import _examples
 from rag.ui.render import conversation_html
+from rag.ui.uploads import drop_skipped
 
 CITATION = {
     "source": "x.txt",
@@ -49,3 +50,11 @@ def test_example_questions_come_from_the_collection(tmp_path):
     assert "Petronella Vargas" in questions[0] and "Barnaby Toller" in questions[1]
     assert all("Who is" not in q for q in questions)  # only questions the articles answer
     assert any(q.startswith("Who is") for q in asked)  # another wording was tried instead
+
+
+def test_an_upload_the_ingest_skips_is_not_kept(tmp_path):
+    kept, skipped = tmp_path / "kept.txt", tmp_path / "skipped.txt"
+    for p in (kept, skipped):
+        p.write_text("Text\n", encoding="utf-8")
+    dropped = drop_skipped([kept, skipped], [("skipped.txt", "no passages could be made from it")])
+    assert dropped == [skipped] and kept.exists() and not skipped.exists()

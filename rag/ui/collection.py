@@ -59,7 +59,8 @@ class Collection:
 
     def table(self) -> list[list[str]]:
         """Rows for the article table: name, outlet, date."""
-        return [[n.label, n.outlet or "", n.date or ""] for n in (self.names[s] for s in self.sources)]
+        rows = (self.names[s] for s in self.sources)
+        return [[n.label, n.outlet or "", readable_date(n.date, short=True) or ""] for n in rows]
 
     def article_choices(self) -> list[tuple[str, str]]:
         return [(self.names[s].label, s) for s in self.sources]

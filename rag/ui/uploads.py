@@ -143,3 +143,19 @@ def article_text(data_dir: Path, path: str | None) -> str:
             return f.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return f"Not shown: the file cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})."
+
+
+def drop_skipped(written: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
+    """Delete the uploads just written that the ingest skipped (name, reason); return them.
+
+    The folder then holds only what the collection shows: a skipped upload is not picked up,
+    unexplained, by a later ingest.
+    """
+    by_name = {p.name: p for p in written}
+    dropped = []
+    for name, _ in skipped:
+        path = by_name.get(Path(name).name)
+        if path is not None and path not in dropped:
+            path.unlink(missing_ok=True)
+            dropped.append(path)
+    return dropped
