@@ -250,14 +250,19 @@ def build(bot: Assistant) -> gr.Blocks:
         ask_inputs = [asked, turns_state, outlets, date_from, date_to]
         ask_outputs = [conversation, turns_state]
         # gradio_client calls the answering step as /ask: (question, outlets, from, to) -> the conversation.
+        answering = []  # the answering steps, which Clear stops (a late answer must not bring turns back)
         for trigger, name in ((box.submit, "ask"), (send.click, False)):
-            trigger(take, box, [box, asked], queue=False, api_name=False).then(
+            step = trigger(take, box, [box, asked], queue=False, api_name=False).then(
                 respond, ask_inputs, ask_outputs, api_name=name
-            ).then(None, None, None, js=SHOW_LATEST_JS)
+            )
+            step.then(None, None, None, js=SHOW_LATEST_JS)
+            answering.append(step)
         for button in example_buttons:
-            button.click(lambda q: q, button, asked, queue=False, api_name=False).then(
+            step = button.click(lambda q: q, button, asked, queue=False, api_name=False).then(
                 respond, ask_inputs, ask_outputs, api_name=False
-            ).then(None, None, None, js=SHOW_LATEST_JS)
+            )
+            step.then(None, None, None, js=SHOW_LATEST_JS)
+            answering.append(step)
 
         def clear_all():
             return (
@@ -267,7 +272,13 @@ def build(bot: Assistant) -> gr.Blocks:
                 '<div class="article empty">Pick an article, or a source’s “Open the article here”.</div>',
             )
 
-        clear.click(clear_all, None, [turns_state, conversation, export_file, article_view], api_name=False)
+        clear.click(
+            clear_all,
+            None,
+            [turns_state, conversation, export_file, article_view],
+            api_name=False,
+            cancels=answering,
+        )
 
         def do_export(turns):
             if not turns:
