@@ -137,13 +137,11 @@ def build(bot: Assistant) -> gr.Blocks:
                     outlets = gr.CheckboxGroup(
                         initial.outlet_choices(), label="Outlets (none = all)", elem_id="outlets"
                     )
-                    with gr.Row():
-                        date_from = gr.DateTime(
-                            include_time=False, type="string", label="From", elem_id="date-from"
-                        )
-                        date_to = gr.DateTime(
-                            include_time=False, type="string", label="Until", elem_id="date-to"
-                        )
+                    # Stacked: side by side, the calendar buttons do not fit the panel.
+                    date_from = gr.DateTime(
+                        include_time=False, type="string", label="From", elem_id="date-from"
+                    )
+                    date_to = gr.DateTime(include_time=False, type="string", label="Until", elem_id="date-to")
                 with gr.Accordion("Articles", open=False, elem_id="articles") as articles_box:
                     table = gr.Dataframe(
                         headers=["Article", "Outlet", "Date"],
@@ -198,9 +196,10 @@ def build(bot: Assistant) -> gr.Blocks:
                 gr.update(choices=c.article_choices()),
                 gr.update(choices=c.outlet_choices()),
                 about_markdown(bot),
+                gr.update(info=c.date_note()),
             )
 
-        collection_views = [status, *example_buttons, table, sources_state, pick, outlets, about]
+        collection_views = [status, *example_buttons, table, sources_state, pick, outlets, about, date_from]
         page.load(collection_outputs, None, collection_views, api_name=False)
 
         # ---------------------------------------------------------------- asking

@@ -168,6 +168,12 @@ def test_active_filters_are_shown_above_the_chat_and_reset_in_one_click(ui, brow
     page.wait_for_function(
         "() => /1 July 2023/.test((document.querySelector('#filter-bar')?.innerText || ''))"
     )
+    # The end date is picked on the date input's calendar, not typed.
+    page.click("#date-to button.calendar")
+    page.locator("#date-to").get_by_text("15", exact=True).first.click()
+    page.locator("#date-to").get_by_text("Done", exact=True).click()
+    page.wait_for_function("() => /until 15 /.test((document.querySelector('#filter-bar')?.innerText || ''))")
+    assert page.input_value("#date-to input").endswith("-15")
     bar = page.inner_text("#filter-bar")
     assert "Viet Nam News" in bar and "from 1 July 2023" in bar
     assert _box(page, "#filter-bar")["bottom"] <= _box(page, "#chat")["top"]
@@ -177,7 +183,7 @@ def test_active_filters_are_shown_above_the_chat_and_reset_in_one_click(ui, brow
     page.click("#filter-bar button")
     page.wait_for_selector("#filter-bar", state="hidden")
     assert not page.get_by_label("Viet Nam News").is_checked()
-    assert page.input_value("#date-from input") == ""
+    assert page.input_value("#date-from input") == "" and page.input_value("#date-to input") == ""
     page.close()
 
 

@@ -57,6 +57,13 @@ class Collection:
         dates = sorted(r["date"] for r in self.rows if r.get("date"))
         return (dates[0], dates[-1]) if dates else (None, None)
 
+    def date_note(self) -> str:
+        """Where the articles' dates lie, to help pick a range."""
+        first, last = self.date_range()
+        if not first:
+            return "No article carries a date yet."
+        return f"Articles are dated {readable_date(first)} to {readable_date(last)}; undated ones are left out by a date filter."
+
     def table(self) -> list[list[str]]:
         """Rows for the article table: name, outlet, date."""
         rows = (self.names[s] for s in self.sources)
