@@ -238,7 +238,7 @@ def test_after_an_upload_and_a_reload_the_new_article_is_listed(ui, browser, tmp
     article.write_text(
         "Quokka Island signs a seaweed pact\n\n"
         "The mayor of Quokka Island, Ms Petronella Vargas, signed a seaweed farming pact on May 3, 2024.\n"
-        "The pact covers 48 hectares of coastal water.\nSource: Quokka Times\n",
+        "The pact covers 48 hectares of coastal water {{value}} ${1+1}.\nSource: Quokka Times\n",
         encoding="utf-8",
     )
     binary = tmp_path / "binary.txt"
@@ -261,4 +261,7 @@ def test_after_an_upload_and_a_reload_the_new_article_is_listed(ui, browser, tmp
     )
     page.click("#filters > button")
     assert page.get_by_label("Quokka Times").count() == 1  # the filters' choices are current too
+    # Text that looks like the HTML component's template syntax is shown as written.
+    _ask(page, "How many hectares does the Quokka Island seaweed pact cover?")
+    assert "48 hectares of coastal water {{value}} ${1+1}." in page.inner_text("#turn-1 .citation")
     page.close()
