@@ -77,7 +77,10 @@ def test_after_two_questions_both_answers_keep_their_sources_under_them(ui, brow
     page = _open(browser, url, viewport)
     _ask(page, Q1)
     first_quote = page.inner_text("#turn-1 .citation mark")
+    page.click("#turn-1 details.source-list > summary")  # sources fold, and stay folded when the next answer comes
     _ask(page, Q2)
+    assert page.eval_on_selector("#turn-1 details.source-list", "d => !d.open")
+    page.click("#turn-1 details.source-list > summary")
     turns = page.locator("#chat .turn")
     assert turns.count() == 2
     assert "2.2 million" in first_quote and page.inner_text("#turn-1 .citation mark") == first_quote

@@ -40,8 +40,22 @@ CSS = """
 """
 
 # Runs once when the conversation is mounted. `[n]` links open and highlight their card; a card's
-# button asks the server to open the article there (the HTML component's `click` event).
+# button asks the server to open the article there (the HTML component's `click` event). The page
+# re-renders the conversation on every answer: sources a reader folded stay folded.
 CONVERSATION_JS = """
+const folded = new Set();
+element.addEventListener('toggle', (event) => {
+  const turn = event.target.closest && event.target.closest('.turn');
+  if (!turn || !event.target.matches('details.source-list')) return;
+  if (event.target.open) folded.delete(turn.id); else folded.add(turn.id);
+}, true);
+watch('value', () => {
+  if (!element.querySelector('.turn')) folded.clear();
+  folded.forEach((id) => {
+    const list = element.querySelector('#' + id + ' details.source-list');
+    if (list) list.open = false;
+  });
+});
 element.addEventListener('click', (event) => {
   const link = event.target.closest('a.cite');
   if (link) {
