@@ -58,3 +58,11 @@ def test_an_upload_the_ingest_skips_is_not_kept(tmp_path):
         p.write_text("Text\n", encoding="utf-8")
     dropped = drop_skipped([kept, skipped], [("skipped.txt", "no passages could be made from it")])
     assert dropped == [skipped] and kept.exists() and not skipped.exists()
+
+
+def test_a_short_answer_when_given_leads_and_links_too():
+    turn = _turn("Q?", "The long answer [1].")
+    turn["answer"]["short"] = "Short <b> [1]"
+    page = conversation_html([turn], {})
+    assert page.index('class="a short"') < page.index("The long answer")
+    assert "Short &lt;b&gt;" in page and page.count('href="#src-1-1"') == 2

@@ -8,6 +8,7 @@ CSS = """
   text-transform: uppercase; letter-spacing: 0.03em; }
 #chat .a { white-space: pre-wrap; line-height: 1.5; }
 #chat .a.refused { color: #991b1b; }
+#chat .a.short { font-weight: 600; margin-bottom: 4px; }
 #chat .thinking { color: #6b7280; font-style: italic; }
 #chat a.cite { color: #1d4ed8; text-decoration: none; font-weight: 600; padding: 0 1px; border-radius: 3px; }
 #chat a.cite:hover, #chat a.cite:focus { background: #dbeafe; }

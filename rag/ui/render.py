@@ -106,9 +106,11 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
     if answer.get("refused"):
         body = f'<div class="a refused">{esc(REFUSAL_MARK + answer["answer"])}</div>'
     else:
-        body = (
-            f'<div class="a">{answer_html(answer["answer"], turn, len(answer.get("citations") or []))}</div>'
-        )
+        cited = len(answer.get("citations") or [])
+        body = f'<div class="a">{answer_html(answer["answer"], turn, cited)}</div>'
+        if answer.get("short") and answer["short"] != answer["answer"]:
+            # The answer in a few words first, when the answerer gives one (Answer.short).
+            body = f'<div class="a short">{answer_html(answer["short"], turn, cited)}</div>{body}'
     sources = sources_html(answer, turn, names, latest)
     return f'<div class="turn" id="turn-{turn}">{question}{body}{sources}</div>'
 
@@ -149,7 +151,11 @@ def export_markdown(turns: list[dict], names: dict[str, ArticleName]) -> str:
             continue
         lines += [f"**Q:** {t['question']}", ""]
         shown = (REFUSAL_MARK if answer.get("refused") else "") + answer["answer"]
-        lines += [f"**A:** {shown}", ""]
+        short = answer.get("short")
+        if short and short != answer["answer"] and not answer.get("refused"):
+            lines += [f"**A:** {short}", "", shown, ""]
+        else:
+            lines += [f"**A:** {shown}", ""]
         for i, c in enumerate(answer.get("citations") or [], 1):
             name = article_name(c, names)
             about = " · ".join(x for x in (name.outlet, readable_date(name.date)) if x)
