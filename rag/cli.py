@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from rag.article_names import load_outlet_names
 from rag.errors import RagError
 
 
@@ -98,13 +99,14 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
 @_fail_cleanly
 def ask(question: str, top_k: int | None, as_json: bool) -> None:
     """Answer one question, with citations."""
-    answer = _assistant().ask(question, k=top_k)
+    bot = _assistant()
+    answer = bot.ask(question, k=top_k)
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
         if answer.corrected_question:
             click.echo(f"(searched for: {answer.corrected_question})", err=True)
-        click.echo(format_answer(answer))
+        click.echo(format_answer(answer, load_outlet_names(bot.settings.outlet_names)))
 
 
 @main.command()
@@ -113,6 +115,7 @@ def ask(question: str, top_k: int | None, as_json: bool) -> None:
 def chat(top_k: int | None) -> None:
     """A conversation in the terminal; follow-up questions use the earlier turns."""
     bot = _assistant()
+    outlets = load_outlet_names(bot.settings.outlet_names)
     history: list[dict] = []
     click.echo("Ask about the articles. An empty line or Ctrl-D ends the chat.")
     while True:
@@ -127,7 +130,7 @@ def chat(top_k: int | None) -> None:
         except RagError as exc:
             click.echo(f"Error: {exc}", err=True)
             continue
-        click.echo(format_answer(answer))
+        click.echo(format_answer(answer, outlets))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
@@ -274,14 +277,18 @@ def serve() -> None:
     runpy.run_path(str(app), run_name="__main__")
 
 
-def format_answer(answer) -> str:
-    """The answer, then each citation: source, offsets, the quote, and other files carrying it."""
+def format_answer(answer, outlets: dict[str, str] | None = None) -> str:
+    """The answer, then each citation: the article's name, outlet and date, the file and offsets,
+    the quote, and other files carrying it."""
+    from rag.article_names import name_article
+
     lines = [answer.text]
     if answer.standalone_question:
         lines.insert(0, f"(read as: {answer.standalone_question})")
     for i, c in enumerate(answer.citations, 1):
-        meta = ", ".join(x for x in (c.title, c.date, c.outlet) if x)
-        lines.append(f"[{i}] {c.source} [{c.start}:{c.end}]{f' ({meta})' if meta else ''}")
+        name = name_article(c.source, c.title, c.date, c.outlet, c.path, outlets)
+        lines.append(f"[{i}] {name.label}{f' — {name.byline}' if name.byline else ''}")
+        lines.append(f"    {c.source} [{c.start}:{c.end}]")
         lines.append(f'    "{c.quote}"')
         if c.also_in:
             lines.append("    also in: " + ", ".join(f"{loc.source} [{loc.start}:{loc.end}]" for loc in c.also_in))

@@ -41,6 +41,7 @@ ENV_NAMES = {
     "unsupported": "RAG_UNSUPPORTED",
     "host": "RAG_HOST",
     "port": "RAG_PORT",
+    "outlet_names": "RAG_OUTLET_NAMES",
 }
 
 
@@ -71,6 +72,7 @@ class Settings:
     unsupported: str = "drop"
     host: str = "127.0.0.1"  # the web UI's address (app.py / `rag serve`)
     port: int = 7860
+    outlet_names: Path | None = None  # a file of `CODE = Name` lines extending rag.article_names.OUTLET_NAMES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -108,6 +110,7 @@ class Settings:
             unsupported=_choice(env, "RAG_UNSUPPORTED", "drop", UNSUPPORTED_MODES),
             host=_host(env, "RAG_HOST", "127.0.0.1"),
             port=_int(env, "RAG_PORT", 7860, 1, 65535),
+            outlet_names=_outlet_names(env),
         )
         s = replace(s, **overrides) if overrides else s
         s.check_llm()
@@ -154,6 +157,15 @@ class Settings:
         if self.chroma_host:
             return f"chroma server http://{self.chroma_host}:{self.chroma_port}"
         return str(self.store_dir.resolve())
+
+
+def _outlet_names(env: Mapping[str, str]) -> Path | None:
+    value = _get(env, "RAG_OUTLET_NAMES", "")
+    if not value:
+        return None
+    if not Path(value).is_file():
+        raise RagError(f"RAG_OUTLET_NAMES={value!r} is not a file; point it at a file of `CODE = Name` lines")
+    return Path(value)
 
 
 def _get(env: Mapping[str, str], name: str, default: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import time
@@ -21,27 +22,32 @@ def app_url(tmp_path_factory):
     yield from run_app(tmp, data)
 
 
-def _ask(client, question: str, history=None):
-    return client.predict(question, history or [], [], "", "", 5, api_name="/ask")
+def _ask(client, question: str) -> str:
+    """The conversation's HTML after asking (a client is one session: its turns accumulate)."""
+    return client.predict(question, [], "", "", api_name="/ask")
+
+
+def _last_turn(page_html: str) -> str:
+    return page_html[page_html.rindex('<div class="turn') :]
 
 
 def test_client_asks_and_gets_answer_with_sources(app_url):
     from gradio_client import Client
 
     client = Client(app_url, verbose=False)
-    chat, box, sources = _ask(client, "How many Vietnamese live in the US?")
-    reply = chat[-1]["content"][0]["text"]
-    assert "2.2 million" in reply and "[1]" in reply
-    assert box == ""
+    turn = _last_turn(_ask(client, "How many Vietnamese live in the US?"))
+    answer, sources = turn.split('<div class="sources"', 1)
+    assert "2.2 million" in answer and 'href="#src-1-1"' in answer  # [1] links to its card
     assert "002_b018c1d0f2b14435.txt" in sources and "<mark>" in sources
+    assert "Vietnam News Agency" in sources  # the outlet by name, not "VNA"
 
 
 def test_client_refusal_is_marked_and_cites_nothing(app_url):
     from gradio_client import Client
 
-    chat, _, sources = _ask(Client(app_url, verbose=False), "What did Blinken say about Taiwan?")
-    assert chat[-1]["content"][0]["text"].startswith("🚫")
-    assert "Not in the articles" in sources and "<mark>" not in sources
+    turn = _last_turn(_ask(Client(app_url, verbose=False), "What did Blinken say about Taiwan?"))
+    assert "🚫" in turn
+    assert "Not in the articles" in turn and "<mark>" not in turn
 
 
 def test_client_upload_then_ask_about_it(app_url, tmp_path):
@@ -57,9 +63,9 @@ def test_client_upload_then_ask_about_it(app_url, tmp_path):
     client = Client(app_url, verbose=False)
     result = client.predict([handle_file(str(article))], api_name="/upload")
     assert "added 1" in result[0]
-    chat, _, sources = _ask(client, "Who signed the seaweed farming pact on Quokka Island?")
-    assert "Petronella Vargas" in chat[-1]["content"][0]["text"]
-    assert "zz_new_article.txt" in sources
+    turn = _last_turn(_ask(client, "Who signed the seaweed farming pact on Quokka Island?"))
+    assert "Petronella Vargas" in turn
+    assert "zz_new_article.txt" in turn and "Quokka Island signs a seaweed pact" in turn  # file and title
 
 
 def test_browser_streams_answer_with_highlighted_citation(app_url):
@@ -82,8 +88,7 @@ def test_browser_streams_answer_with_highlighted_citation(app_url):
         assert "2.2 million" in page.inner_text("#sources mark")
         assert "[1]" in page.inner_text("#chat")
         assert "002_b018c1d0f2b14435.txt" in page.inner_text("#sources")
-        out = ROOT / "docs" / "screenshot.png" if os.environ.get("RAG_UPDATE_SCREENSHOT") else None
-        page.screenshot(path=str(out or Path(os.environ.get("TMPDIR", "/tmp")) / "rag-ui.png"), full_page=True)
+        page.screenshot(path=str(Path(os.environ.get("TMPDIR", "/tmp")) / "rag-ui.png"), full_page=True)
         browser.close()
     print(f"\nbrowser: Enter -> first streamed words in {first_words * 1000:.0f} ms")
     assert first_words < 30
@@ -93,17 +98,14 @@ def test_empty_and_overlong_questions_are_declined_politely(app_url):
     from gradio_client import Client
 
     client = Client(app_url, verbose=False)
-    chat, box, _ = _ask(client, "   ")
-    assert chat == []
+    assert 'class="turn' not in (_ask(client, "   ") or "")
     long_question = "Who received Blinken? " * 300
-    chat, box, _ = _ask(client, long_question)
-    assert chat == [] and box == long_question  # nothing answered, the text is left to edit
+    assert 'class="turn' not in _ask(client, long_question)  # declined with a warning, nothing answered
 
 
 def test_several_users_at_once_are_queued_not_crashed(app_url):
     from gradio_client import Client
 
-    client = Client(app_url, verbose=False)
     questions = [
         "How many Vietnamese live in the US?",
         "What was two-way trade last year?",
@@ -112,23 +114,44 @@ def test_several_users_at_once_are_queued_not_crashed(app_url):
         "What was two-way trade last year?",
         "Who did Lê Hoài Trung meet in New York?",
     ]
-    jobs = [client.submit(q, [], [], "", "", 5, api_name="/ask") for q in questions]
+    clients = [Client(app_url, verbose=False) for _ in questions]  # one session each
+    jobs = [c.submit(q, [], "", "", api_name="/ask") for c, q in zip(clients, questions, strict=True)]
     results = [job.result(timeout=120) for job in jobs]
-    assert all(len(chat) == 2 for chat, _, _ in results)
-    assert "2.2 million" in results[0][0][-1]["content"][0]["text"]
+    assert all(r.count('<div class="turn"') == 1 for r in results)
+    assert "2.2 million" in results[0]
 
 
 def test_article_opens_full_text(app_url):
     from gradio_client import Client
 
-    text = Client(app_url, verbose=False).predict("003_c9b450dc786981be.txt", api_name="/article")
-    assert text == (ROOT / "data/articles/003_c9b450dc786981be.txt").read_text(encoding="utf-8")
+    shown = Client(app_url, verbose=False).predict("003_c9b450dc786981be.txt", api_name="/article")
+    text = (ROOT / "data/articles/003_c9b450dc786981be.txt").read_text(encoding="utf-8")
+    body = shown[
+        shown.index('<div class="article-text">') + len('<div class="article-text">') : shown.rindex(
+            "</div></div>"
+        )
+    ]
+    assert html.unescape(body) == text
+    assert "Vietnam Law &amp; Legal Forum" in shown
 
 
-def test_export_markdown_lists_citations():
+def test_export_markdown_names_articles_beside_files_and_offsets():
     import app
+    from rag.article_names import name_article
 
-    history = [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A. [1]"}]
-    answers = [{"citations": [{"source": "x.txt", "start": 3, "end": 9, "quote": "quoted"}]}]
-    md = app.export_markdown(history, answers)
-    assert "**Q:** Q?" in md and "**A:** A. [1]" in md and "`x.txt` [3:9] — “quoted”" in md
+    turns = [
+        {
+            "question": "Q?",
+            "answer": {
+                "answer": "A. [1]",
+                "refused": False,
+                "citations": [{"source": "x.txt", "start": 3, "end": 9, "quote": "quoted", "outlet": "VNA"}],
+            },
+        },
+        {"question": "still streaming", "answer": None, "partial": "A"},
+    ]
+    names = {"x.txt": name_article("x.txt", "Harbour opens", "2024-05-03", "VNA")}
+    md = app.export_markdown(turns, names)
+    assert "**Q:** Q?" in md and "**A:** A. [1]" in md
+    assert "1. *Harbour opens* — Vietnam News Agency · 3 May 2024 (`x.txt` [3:9]): “quoted”" in md
+    assert "still streaming" not in md  # only answered turns

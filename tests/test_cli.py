@@ -113,6 +113,9 @@ def test_chat_answers_from_stdin_and_survives_a_bad_question(cli):
     proc = run(env, "chat", stdin=("x" * 3000) + "\nHow many Vietnamese live in the US?\n\n")
     assert proc.returncode == 0, proc.stderr
     assert "2.2 million" in proc.stdout and "[1]" in proc.stdout
+    # Citations name the article and its outlet (issue 13 item 3), then the file and offsets.
+    assert "[1] Positive outcomes in the Vietnam-US relations" in proc.stdout and "— Vietnam News Agency" in proc.stdout
+    assert "    002_b018c1d0f2b14435.txt [" in proc.stdout
     assert "Error:" in proc.stderr and "characters" in proc.stderr
     assert "Traceback" not in proc.stderr
 
