@@ -10,7 +10,6 @@ import html
 import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from rag.article_names import outlet_name, readable_date  # noqa: E402
 from rag.ui import render  # noqa: E402
 from rag.ui.assets import CONVERSATION_JS, CSS, SHOW_ARTICLE_JS, SHOW_LATEST_JS  # noqa: E402
 from rag.ui.collection import Collection, about_markdown, welcome_html  # noqa: E402
+from rag.ui.exports import DELETE_CACHE, ExportFolder  # noqa: E402
 from rag.ui.render import REFUSAL_MARK, UNSUPPORTED_MARK  # noqa: E402, F401 - part of the page's API
 from rag.ui.security import CSP, SecurityHeaders  # noqa: E402, F401
 from rag.ui.uploads import UploadRefused, article_text, drop_skipped, md_text, save_uploads, upload_name  # noqa: E402, F401
@@ -99,7 +99,8 @@ def filters_summary(outlets, date_from, date_to, table: dict[str, str] | None = 
 
 def build(bot: Assistant) -> gr.Blocks:
     initial = Collection.of(bot)  # choices for API callers; a page load refreshes every view
-    with gr.Blocks(title="News Q&A with citations") as page:
+    exports = ExportFolder()
+    with gr.Blocks(title="News Q&A with citations", delete_cache=DELETE_CACHE) as page:
         turns_state = gr.State([])
         sources_state = gr.State([])  # the article table's rows, as file names
         gr.Markdown("## Ask the news articles — every answer quoted from them, with its sources")
@@ -283,8 +284,7 @@ def build(bot: Assistant) -> gr.Blocks:
             if not turns:
                 gr.Warning("Nothing to export yet.")
                 return gr.update(visible=False)
-            path = Path(tempfile.mkdtemp()) / "conversation.md"
-            path.write_text(export_markdown(turns, Collection.of(bot).names), encoding="utf-8")
+            path = exports.write(export_markdown(turns, Collection.of(bot).names))
             return gr.update(value=str(path), visible=True)
 
         export.click(do_export, turns_state, export_file, api_name="export")
@@ -357,6 +357,11 @@ def build(bot: Assistant) -> gr.Blocks:
             )
             if report.skipped:
                 line += "\n\n" + "\n".join(f"- skipped (not kept): {md_text(r)}" for _, r in report.skipped)
+            for name, n in report.flagged:
+                line += (
+                    f"\n\n- ⚠ {md_text(name)}: {n} sentence{'s' if n > 1 else ''} read{'' if n > 1 else 's'} as "
+                    "instructions to an AI model; answers never rest on them"
+                )
             if notes:
                 line += "\n\n" + notes
             return (line, None) + collection_outputs()
