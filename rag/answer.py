@@ -9,12 +9,14 @@ implementing `Answerer`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Protocol
 
 from rag.citations import Sentence, cite
 from rag.models import Answer, Citation, Passage
 from rag.question import Question
 from rag.reader import Reader
+from rag.short_answer import Span, antecedent, lead
 
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 
@@ -29,12 +31,44 @@ class Answerer(Protocol):
     def stream(self, question: Question, passages: list[Passage]) -> Iterator[str | Answer]: ...
 
 
+def with_antecedents(picked: list[Sentence]) -> list[Sentence]:
+    """The picked sentences, each that opens with an unexplained "He"/"That ..." preceded by the
+    sentence of its passage that says who or what that is (once)."""
+    out: list[Sentence] = []
+    for s in picked:
+        before = antecedent(s)
+        if before is not None and not any(_same_span(before, o) for o in (*out, *picked)):
+            out.append(before)
+        if not any(_same_span(s, o) for o in out):
+            out.append(s)
+    return out
+
+
+def _same_span(a: Sentence, b: Sentence) -> bool:
+    return a.passage.source == b.passage.source and a.start == b.start and a.end == b.end
+
+
+def lead_citation(span: Span, citation: Citation) -> Citation:
+    """The citation of a short-answer span: the cited sentence's file, metadata and passage."""
+    return replace(citation, quote=span.text, start=span.start, end=span.end, also_in=())
+
+
 def compose(
     question: Question, picked: list[Sentence], passages: list[Passage], lexical, mode: str, confidence=None
 ) -> Answer:
-    """Join the picked sentences into an answer, each followed by its citation marker."""
-    citations: list[Citation] = [cite(s, lexical) for s in picked]
+    """Join the picked sentences into an answer, each followed by its citation marker; when the
+    question asks for a number, date, name or place, the answer opens with it (rag.short_answer)."""
+    sentences = with_antecedents(picked)
+    citations: list[Citation] = [cite(s, lexical) for s in sentences]
     text = " ".join(f"{c.quote} [{i}]" for i, c in enumerate(citations, 1))
+    leads: list[Citation] = []
+    marks: list[str] = []
+    for span in lead(question, sentences, confidence):
+        n = next(i for i, s in enumerate(sentences) if s is span.sentence)
+        leads.append(lead_citation(span, citations[n]))
+        marks.append(f"**{span.text}** [{n + 1}]")
+    if marks:
+        text = ", ".join(marks) + "\n" + text
     return Answer(
         question=question.text,
         text=text,
@@ -44,6 +78,7 @@ def compose(
         standalone_question=question.standalone,
         mode=mode,
         confidence=confidence,
+        leads=tuple(leads),
     )
 
 

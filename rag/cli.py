@@ -273,6 +273,8 @@ def format_answer(answer) -> str:
     lines = [answer.text]
     if answer.standalone_question:
         lines.insert(0, f"(read as: {answer.standalone_question})")
+    for c in answer.leads:
+        lines.append(f'short: "{c.quote}" {c.source} [{c.start}:{c.end}]')
     for i, c in enumerate(answer.citations, 1):
         meta = ", ".join(x for x in (c.title, c.date, c.outlet) if x)
         lines.append(f"[{i}] {c.source} [{c.start}:{c.end}]{f' ({meta})' if meta else ''}")

@@ -1,0 +1,124 @@
+"""The short answer: a question asking for a number, date, name or place is answered with it first,
+quoted verbatim from a cited sentence; a quoted "He"/"That ..." comes with the sentence saying who."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import file_text
+
+from rag.citations import Sentence
+from rag.models import Passage
+from rag.question import analyse
+from rag.short_answer import antecedent, candidates, needs_antecedent
+
+
+def _sentences(text: str) -> list[Sentence]:
+    from rag.citations import sentences_of
+
+    passage = Passage(id="p", source="a.txt", text=text, start=100, end=100 + len(text), score=1.0)
+    return sentences_of(passage, 0)
+
+
+def _texts(question: str, text: str) -> list[str]:
+    return [c.text for c in candidates(analyse(question), _sentences(text))]
+
+
+def test_a_figure_candidate_keeps_its_scale_and_the_unit_asked_for():
+    text = "Blinken returned after more than six years. Trade hit 123 billion USD between the two countries."
+    assert "more than six years" in _texts("How many years had passed?", text)
+    assert "123 billion" in _texts("How much was trade worth?", text)
+    assert "two" not in _texts("How much was trade worth?", text)  # "the two countries" counts nothing
+
+
+def test_a_date_range_is_one_candidate_and_a_year_is_a_date_not_a_figure():
+    text = "He visited the US from June 28 to July 2 at the invitation of the State Department in 2023."
+    assert "June 28 to July 2" in _texts("When did he visit the US?", text)
+    assert "2023" not in _texts("How many officials did he meet?", text)
+
+
+def test_a_person_candidate_is_the_name_without_the_titles_before_it():
+    text = "The delegation met US National Security Advisor Jake Sullivan in Washington."
+    found = _texts("Who did the delegation meet?", text)
+    assert "Jake Sullivan" in found
+    assert not any("Advisor" in f for f in found)
+
+
+def test_a_name_the_question_gives_is_no_candidate():
+    text = "Secretary of State Antony Blinken met Le Hoai Trung in Hanoi."
+    found = _texts("Who did Blinken meet in Hanoi?", text)
+    assert "Le Hoai Trung" in found
+    assert not any("Blinken" in f or f == "Hanoi" for f in found)
+
+
+def test_candidate_offsets_are_the_file_offsets_of_the_span():
+    text = "Some 2.2 million Vietnamese live in the US."
+    (span,) = [c for c in candidates(analyse("How many Vietnamese live in the US?"), _sentences(text))]
+    assert text[span.start - 100 : span.end - 100] == span.text
+
+
+def test_a_sentence_opening_with_he_is_preceded_by_the_one_naming_him():
+    text = "Prime Minister Pham Minh Chinh received Blinken. He called for closer ties."
+    first, second = _sentences(text)
+    assert needs_antecedent(second.text) and not needs_antecedent(first.text)
+    assert antecedent(second) == first
+    assert not needs_antecedent("Hesitation was not an option.")
+    assert needs_antecedent("That was the message from the minister.")
+    assert not needs_antecedent("That agreement was signed.")  # a determiner, not a pronoun
+
+
+# --- through the public API on the demo corpus -----------------------------------------------------
+
+
+def _lead_line(answer) -> str:
+    return answer.text.split("\n", 1)[0]
+
+
+def assert_leads_are_verbatim_spans_of_cited_sentences(answer) -> None:
+    for lead in answer.leads:
+        assert file_text(lead.path)[lead.start : lead.end] == lead.quote, lead
+        holding = [c for c in answer.citations if c.source == lead.source and c.start <= lead.start and lead.end <= c.end]
+        assert holding, f"{lead.quote!r} is inside no cited sentence"
+        n = answer.citations.index(holding[0]) + 1
+        assert f"**{lead.quote}** [{n}]" in _lead_line(answer)
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [("How many Vietnamese live in the US?", "2.2 million"), ("When did Lê Hoài Trung visit the US?", "June 28")],
+)
+def test_the_answer_leads_with_the_number_or_date_asked_for(demo_bot, question, fact):
+    answer = demo_bot.ask(question)
+    assert fact in answer.text[:80], answer.text
+    assert answer.short is not None and fact in answer.short.quote
+    assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+def test_a_quoted_he_comes_after_the_sentence_that_says_who_he_is(demo_bot):
+    answer = demo_bot.ask("How many Vietnamese live in the US?")
+    quotes = [c.quote for c in answer.citations]
+    for i, quote in enumerate(quotes):
+        if re.match(r"(He|She|They)\b", quote):
+            assert i > 0 and re.search(r"\b(PM|Minister|[A-Z]\w+ [A-Z]\w+)\b", quotes[i - 1]), quotes
+
+
+@pytest.mark.xfail(strict=True, reason="the fitted model is not sure enough of the names (0.62 < operating point)")
+def test_who_did_blinken_meet_leads_with_the_people(demo_bot):
+    answer = demo_bot.ask("Who did Blinken meet in Hanoi?")
+    assert answer.leads and all(re.search(r"Trung|Son|Chinh|Tr[oọ]ng", c.quote) for c in answer.leads)
+    assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+def test_a_question_asking_no_name_or_figure_has_no_lead(demo_bot):
+    answer = demo_bot.ask("What does Vietnam choose instead of a side?")
+    assert answer.short is None and answer.leads == ()
+    assert "**" not in answer.text
+
+
+def test_the_short_answer_is_in_the_json(demo_bot):
+    answer = demo_bot.ask("How many Vietnamese live in the US?")
+    data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert data["short"]["quote"] == answer.short.quote
+    assert data["short"]["start"] == answer.short.start and data["short"]["source"] == answer.short.source
