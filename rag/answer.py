@@ -16,7 +16,7 @@ from rag.citations import Sentence, cite
 from rag.models import Answer, Citation, Passage
 from rag.question import Question
 from rag.reader import Reader
-from rag.short_answer import Span, antecedent, lead
+from rag.short_answer import Span, antecedent, lead, who
 
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 
@@ -31,26 +31,30 @@ class Answerer(Protocol):
     def stream(self, question: Question, passages: list[Passage]) -> Iterator[str | Answer]: ...
 
 
-def with_antecedents(picked: list[Sentence]) -> list[Sentence]:
-    """The picked sentences, each that opens with an unexplained "He"/"That ..." preceded by the
-    sentence of its passage that says who or what that is (once)."""
-    out: list[Sentence] = []
-    for s in picked:
-        before = antecedent(s)
-        if before is not None and not any(_same_span(before, o) for o in (*out, *picked)):
-            out.append(before)
-        if not any(_same_span(s, o) for o in out):
-            out.append(s)
+def explained(picked: list[Sentence]) -> list[tuple[Span | Sentence | None, Sentence]]:
+    """Each picked sentence with what explains the pronoun it opens with, if anything: for "He"/"She",
+    the name of the person meant (a span of the sentence before) when the passage makes it plain;
+    for the answer's first sentence, otherwise, the sentence before it, whole ("They ...", "That
+    was ..."): an answer never opens with a pronoun it does not explain. Later sentences get no
+    whole sentence before them, which would make the answer much longer for a word of context."""
+    out: list[tuple[Span | Sentence | None, Sentence]] = []
+    for i, s in enumerate(picked):
+        before = who(s)
+        if before is None and i == 0:
+            before = antecedent(s)
+            if before is not None and any(_same_sentence(before, o) for o in picked):
+                before = None
+        out.append((before, s))
     return out
 
 
-def _same_span(a: Sentence, b: Sentence) -> bool:
+def _same_sentence(a: Sentence, b: Sentence) -> bool:
     return a.passage.source == b.passage.source and a.start == b.start and a.end == b.end
 
 
-def lead_citation(span: Span, citation: Citation) -> Citation:
-    """The citation of a short-answer span: the cited sentence's file, metadata and passage."""
-    return replace(citation, quote=span.text, start=span.start, end=span.end, also_in=())
+def span_citation(span: Span) -> Citation:
+    """The citation of a span of a sentence (a short answer, a name): the sentence's file and metadata."""
+    return replace(cite(span.sentence), quote=span.text, start=span.start, end=span.end)
 
 
 def compose(
@@ -58,15 +62,27 @@ def compose(
 ) -> Answer:
     """Join the picked sentences into an answer, each followed by its citation marker; when the
     question asks for a number, date, name or place, the answer opens with it (rag.short_answer)."""
-    sentences = with_antecedents(picked)
-    citations: list[Citation] = [cite(s, lexical) for s in sentences]
-    text = " ".join(f"{c.quote} [{i}]" for i, c in enumerate(citations, 1))
+    citations: list[Citation] = []
+    parts: list[str] = []
+    sentences: list[Sentence] = []  # the quoted sentences, in order
+    numbers: list[int] = []  # each one's citation number
+    for before, sentence in explained(picked):
+        if isinstance(before, Span):  # "(He: Pham Minh Chinh [2])" before the sentence saying "He ..."
+            citations.append(span_citation(before))
+            pronoun = sentence.text.split()[0]
+            parts.append(f"({pronoun}: {before.text} [{len(citations)}])")
+        for quoted in (before, sentence) if isinstance(before, Sentence) else (sentence,):
+            citations.append(cite(quoted, lexical))
+            sentences.append(quoted)
+            numbers.append(len(citations))
+            parts.append(f"{quoted.text} [{len(citations)}]")
+    text = " ".join(parts)
     leads: list[Citation] = []
     marks: list[str] = []
     for span in lead(question, sentences, confidence):
-        n = next(i for i, s in enumerate(sentences) if s is span.sentence)
-        leads.append(lead_citation(span, citations[n]))
-        marks.append(f"**{span.text}** [{n + 1}]")
+        n = numbers[next(j for j, s in enumerate(sentences) if s is span.sentence)]
+        leads.append(span_citation(span))
+        marks.append(f"**{span.text}** [{n}]")
     if marks:
         text = ", ".join(marks) + "\n" + text
     return Answer(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,12 @@ class Observation:
 
 
 def _sentences(answer) -> list[Sentence]:
-    return [Sentence(c.quote, c.start, c.end, c.passage, 0, i) for i, c in enumerate(answer.citations)]
+    """The quoted sentences of an answer (not the names quoted to say who a "He" is)."""
+    said = [
+        c for n, c in enumerate(answer.citations, 1)
+        if not re.search(rf"\(\w+: {re.escape(c.quote)} \[{n}\]\)", answer.text)
+    ]
+    return [Sentence(c.quote, c.start, c.end, c.passage, 0, i) for i, c in enumerate(said)]
 
 
 def _observe(bot, group: str, turns: list[str], golds: list[str], answerable: bool) -> Observation | None:

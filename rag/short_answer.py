@@ -3,14 +3,15 @@
 For a question that asks for a figure, a date, a person, a place or a list of named things, every
 span of that kind in the answer's cited sentences is a candidate (figures with their scale and unit,
 dates and date ranges, runs of capitalised words). A logistic model fitted on labelled questions
-(`python -m rag.short_answer`, parameters in `rag/short_answer_model.json`) scores each from general
+(`python -m rag.fit_short_answer`, parameters in `rag/short_answer_model.json`) scores each from general
 evidence: how close it stands to the question's words, whether the question already names it,
 whether the other cited sentences agree, whether its unit is the one asked for. The best candidate
 leads the answer when its probability reaches the fitted operating point; otherwise there is no lead
 (a wrong lead is worse than none). A lead is a verbatim span of a cited sentence, with its offsets.
 
 A cited sentence that opens with "He", "She", "They" or "That was ..." does not say who or what it
-means; `antecedent` finds the sentence before it that does, so the answer can quote that one first.
+means: `who` finds the person a "He"/"She" stands for (the name quoted from the sentence before, a
+citation of its own), `antecedent` the sentence before it that says who or what, quoted whole.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.citations import Sentence, sentences_of
+from rag.documents import is_heading
 from rag.question import (
     _DAY_OF_MONTH,
     _NUMBER_WORDS,
@@ -87,9 +89,8 @@ _NAMED_LISTS = re.compile(
     r"\b(officials|leaders|people|persons|countries|nations|states|cities|parties|organi[sz]ations|"
     r"agencies|companies|members|ministers|presidents|figures|groups|tribes|empires|powers)\b"
 )
-_PRONOUN_START = re.compile(
-    r"^(?:He|She|They|His|Her|Their)\b|^(?:That|This|These|Those|It)\s+(?:is|was|were|are|has|had|have|will|would|marks|means)\b"
-)
+# "He ...", "They ..." and "That was ..." stand for someone or something the sentence does not name.
+_PRONOUN_START = re.compile(r"^(?:He|She|They|His|Her|Their)\b|^That\s+(?:is|was)\b")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class Span:
     start: int
     end: int
     text: str
-    kind: str  # "figure", "date" or "name"
+    kind: str  # "figure", "date", "name"; "who" for the person a "He" stands for
     features: tuple[float, ...] = ()
     prob: float = 0.0
 
@@ -178,10 +179,10 @@ def _spans(kind: str, text: str, question: Question, lower: frozenset[str] = fro
     return out
 
 
-def _name_runs(text: str, question: Question, lower: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+def _name_runs(text: str, question: Question | None, lower: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Runs of capitalised words ("Jake Sullivan", "Duke of Cumberland"); where the question names
     part of a run ("Friedrich Ratzel of Germany"), also the part after a connector it does not name."""
-    q_words = _question_words(question)
+    q_words = _question_words(question) if question is not None else set()
     lower = lower | {fold(w) for w in re.findall(r"\b[a-zà-ỹđ][\w’'-]*", text)}
     runs: list[list[re.Match]] = []
     current: list[re.Match] = []
@@ -236,13 +237,13 @@ def asks_people(question: Question) -> bool:
     return question.qtype == "list" and bool(_PEOPLE.fullmatch(listed))
 
 
-def _trim_name(text: str, s: int, e: int, question: Question, standalone: set[str]) -> tuple[int, int, bool] | None:
+def _trim_name(text: str, s: int, e: int, people: bool, standalone: set[str]) -> tuple[int, int, bool] | None:
     """A name run without the titles, offices, bodies and places before it (None when nothing is
     left); the flag says whether a title stood before it. `standalone`: the folded names that stand
     alone elsewhere in the answer ("Vietnam"), which a longer run starting with them only follows."""
     toks = list(re.finditer(r"\S+", text[s:e]))
     titled = False
-    if asks_people(question):
+    if people:
         # A person's name follows the titles and bodies: "US National Security Advisor Jake Sullivan".
         folded = [fold(t.group(0)).strip(",.’'") for t in toks]
         cut = [i for i, w in enumerate(folded) if stem(w) in _TITLE_WORDS or w in _OFFICE_WORDS or w in ORG_WORDS
@@ -262,7 +263,7 @@ def _trim_name(text: str, s: int, e: int, question: Question, standalone: set[st
     name = words(text[start:end])
     if all(w in NOT_NAMES or w in STOPWORDS for w in name):
         return None
-    if asks_people(question) and name and name[-1] in ORG_WORDS:
+    if people and name and name[-1] in ORG_WORDS:
         return None
     return start, end, titled
 
@@ -301,7 +302,7 @@ def candidates(question: Question, sentences: list[Sentence], confidence: float 
         for s, e in found:
             titled = False
             if kind == "name":
-                trimmed = _trim_name(sent.text, s, e, question, standalone)
+                trimmed = _trim_name(sent.text, s, e, asks_people(question), standalone)
                 if trimmed is None:
                     continue
                 s, e, titled = trimmed
@@ -431,16 +432,44 @@ def needs_antecedent(sentence: str) -> bool:
 
 def antecedent(sentence: Sentence) -> Sentence | None:
     """The sentence before `sentence` in its passage that says who (or what) its opening pronoun
-    means: for "That ..." the one just before; for "He"/"She"/"They", the nearest naming a person."""
+    means: for "That ..." the one just before; for "They", the nearest that does not itself say
+    "they"; for "He"/"She", the nearest naming a person that does not itself say "he"/"she"."""
     if not needs_antecedent(sentence.text):
         return None
-    before = [s for s in sentences_of(sentence.passage, sentence.rank) if s.end <= sentence.start]
+    before = [
+        s for s in sentences_of(sentence.passage, sentence.rank) if s.end <= sentence.start and not is_heading(s.text)
+    ]
     if not before:
         return None
-    if re.match(r"(?:That|This|These|Those|It)\b", sentence.text):
+    if sentence.text.startswith("That"):
         prev = before[-1]
         return None if needs_antecedent(prev.text) else prev
+    # A sentence that itself says "he" (or "they") does not say who that is.
+    person = bool(re.match(r"(?:He|She|His|Her)\b", sentence.text))
+    same = r"\b(?:he|she|him|his|her)\b" if person else r"\b(?:they|them|their)\b"
     for prev in reversed(before[-ANTECEDENT_REACH:]):
-        if person_names(prev.text) and not needs_antecedent(prev.text):
+        if (person_names(prev.text) or not person) and not re.search(same, prev.text, re.I):
             return prev
+    return None
+
+
+def who(sentence: Sentence) -> Span | None:
+    """For a sentence opening with "He"/"She"/"His"/"Her", the person it means: the first person the
+    antecedent sentence names, with a title ("Prime Minister Pham Minh Chinh") or as its subject
+    ("Pham Minh Chinh said ..."); None when that is not plain (then the whole sentence is quoted)."""
+    if not re.match(r"(?:He|She|His|Her)\b", sentence.text):
+        return None
+    prev = antecedent(sentence)
+    if prev is None:
+        return None
+    for s, e in _name_runs(prev.text, None):
+        trimmed = _trim_name(prev.text, s, e, True, set())
+        if trimmed is None:
+            continue
+        start, end, titled = trimmed
+        text = prev.text[start:end]
+        subject = not re.search(r"\w", re.sub(r"^\s*the\s+", "", prev.text[:s], flags=re.I))
+        if titled or (subject and len(text.split()) >= 2):
+            return Span(prev, prev.start + start, prev.start + end, text, "who")
+        return None
     return None
