@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from rag.citations import Sentence, sentences_of
-from rag.documents import is_heading
+from rag.documents import is_heading, sentence_spans
 from rag.question import (
     _DAY_OF_MONTH,
     _NUMBER_WORDS,
@@ -439,18 +439,40 @@ def antecedent(sentence: Sentence) -> Sentence | None:
     before = [
         s for s in sentences_of(sentence.passage, sentence.rank) if s.end <= sentence.start and not is_heading(s.text)
     ]
+    if len(before) < ANTECEDENT_REACH:  # the passage starts close before: read on in the file
+        before = _file_before(sentence) + before
     if not before:
         return None
     if sentence.text.startswith("That"):
         prev = before[-1]
         return None if needs_antecedent(prev.text) else prev
-    # A sentence that itself says "he" (or "they") does not say who that is.
+    # A sentence whose subject is "he" (or "they") itself does not say who that is.
     person = bool(re.match(r"(?:He|She|His|Her)\b", sentence.text))
-    same = r"\b(?:he|she|him|his|her)\b" if person else r"\b(?:they|them|their)\b"
+    same = r"\b(?:he|she)\b" if person else r"\bthey\b"
     for prev in reversed(before[-ANTECEDENT_REACH:]):
         if (person_names(prev.text) or not person) and not re.search(same, prev.text, re.I):
             return prev
     return None
+
+
+def _file_before(sentence: Sentence) -> list[Sentence]:
+    """The sentences of the file just before `sentence`'s passage (as one-sentence passages)."""
+    p = sentence.passage
+    try:
+        text = Path(p.path).read_text(encoding="utf-8") if p.path else ""
+    except OSError:
+        return []
+    if text[p.start : p.end] != p.text:
+        return []  # the file changed since it was ingested
+    start = max(0, p.start - 1500)
+    out = []
+    spans = sentence_spans(text[start : p.start], start)
+    for s, e in spans[1:] if start else spans:  # the first may be cut short
+        quote = text[s:e]
+        if not is_heading(quote):
+            piece = replace(p, id=f"{p.id}@{s}", text=quote, start=s, end=e, also_in=(), similarity=None)
+            out.append(Sentence(quote, s, e, piece, sentence.rank, -1))
+    return out[-ANTECEDENT_REACH:]
 
 
 def who(sentence: Sentence) -> Span | None:

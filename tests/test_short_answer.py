@@ -145,3 +145,21 @@ def test_the_short_answer_is_in_the_json(demo_bot):
     data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
     assert data["short"]["quote"] == answer.short.quote
     assert data["short"]["start"] == answer.short.start and data["short"]["source"] == answer.short.source
+
+
+def test_a_they_at_the_start_of_a_passage_is_explained_from_the_file(tmp_path):
+    body = "Bui Thanh Son and Antony Blinken held talks on their cooperation. They reviewed trade ties."
+    path = tmp_path / "a.txt"
+    path.write_text(body, encoding="utf-8")
+    start = body.index("They")
+    passage = Passage(id="p", source="a.txt", text=body[start:], start=start, end=len(body), score=1.0, path=str(path))
+    (they,) = [s for s in _sentences_of(passage)]
+    before = antecedent(they)
+    assert before is not None and before.text == body[: start - 1]
+    assert body[before.start : before.end] == before.text
+
+
+def _sentences_of(passage):
+    from rag.citations import sentences_of
+
+    return sentences_of(passage, 0)
