@@ -127,7 +127,11 @@ def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
         assert file_text(c.path)[c.start : c.end] == c.quote
 
 
-@pytest.mark.xfail(strict=True, reason="the fitted model is not sure enough of the names (0.62 < operating point)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not sure enough: Le Hoai Trung scores 0.60 and Bui Thanh Son 0.31, below the operating point (0.73); "
+    "the model, fitted mostly on single-answer SQuAD questions, reads the other names as rivals",
+)
 def test_who_did_blinken_meet_leads_with_the_people(demo_bot):
     answer = demo_bot.ask("Who did Blinken meet in Hanoi?")
     assert answer.leads and all(re.search(r"Trung|Son|Chinh|Tr[oọ]ng", c.quote) for c in answer.leads)
