@@ -9,12 +9,14 @@ implementing `Answerer`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Protocol
 
 from rag.citations import Sentence, cite
 from rag.models import Answer, Citation, Passage
 from rag.question import Question
 from rag.reader import Reader
+from rag.short_answer import Span, antecedent, lead, who
 
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 
@@ -29,12 +31,60 @@ class Answerer(Protocol):
     def stream(self, question: Question, passages: list[Passage]) -> Iterator[str | Answer]: ...
 
 
+def explained(picked: list[Sentence]) -> list[tuple[Span | Sentence | None, Sentence]]:
+    """Each picked sentence with what explains the pronoun it opens with, if anything: for "He"/"She",
+    the name of the person meant (a span of the sentence before) when the passage makes it plain;
+    for the answer's first sentence, otherwise, the sentence before it, whole ("They ...", "That
+    was ..."): an answer never opens with a pronoun it does not explain. Later sentences get no
+    whole sentence before them, which would make the answer much longer for a word of context."""
+    out: list[tuple[Span | Sentence | None, Sentence]] = []
+    for i, s in enumerate(picked):
+        before = who(s)
+        if before is None and i == 0:
+            before = antecedent(s)
+            if before is not None and any(_same_sentence(before, o) for o in picked):
+                before = None
+        out.append((before, s))
+    return out
+
+
+def _same_sentence(a: Sentence, b: Sentence) -> bool:
+    return a.passage.source == b.passage.source and a.start == b.start and a.end == b.end
+
+
+def span_citation(span: Span) -> Citation:
+    """The citation of a span of a sentence (a short answer, a name): the sentence's file and metadata."""
+    return replace(cite(span.sentence), quote=span.text, start=span.start, end=span.end)
+
+
 def compose(
     question: Question, picked: list[Sentence], passages: list[Passage], lexical, mode: str, confidence=None
 ) -> Answer:
-    """Join the picked sentences into an answer, each followed by its citation marker."""
-    citations: list[Citation] = [cite(s, lexical) for s in picked]
-    text = " ".join(f"{c.quote} [{i}]" for i, c in enumerate(citations, 1))
+    """Join the picked sentences into an answer, each followed by its citation marker; when the
+    question asks for a number, date, name or place, the answer opens with it (rag.short_answer)."""
+    citations: list[Citation] = []
+    parts: list[str] = []
+    sentences: list[Sentence] = []  # the quoted sentences, in order
+    numbers: list[int] = []  # each one's citation number
+    for before, sentence in explained(picked):
+        if isinstance(before, Span):  # "(He: Pham Minh Chinh [2])" before the sentence saying "He ..."
+            citations.append(span_citation(before))
+            pronoun = sentence.text.split()[0]
+            parts.append(f"({pronoun}: {before.text} [{len(citations)}])")
+        for quoted in (before, sentence) if isinstance(before, Sentence) else (sentence,):
+            citations.append(cite(quoted, lexical))
+            sentences.append(quoted)
+            numbers.append(len(citations))
+            parts.append(f"{quoted.text} [{len(citations)}]")
+    text = " ".join(parts)
+    leads: list[Citation] = []
+    marks: list[str] = []
+    for span in lead(question, sentences, confidence):
+        n = numbers[next(j for j, s in enumerate(sentences) if s is span.sentence)]
+        leads.append(span_citation(span))
+        marks.append(f"**{span.text}** [{n}]")
+    if marks:
+        text = ", ".join(marks) + "\n" + text
     return Answer(
         question=question.text,
         text=text,
@@ -44,6 +94,7 @@ def compose(
         standalone_question=question.standalone,
         mode=mode,
         confidence=confidence,
+        leads=tuple(leads),
     )
 
 

@@ -285,6 +285,8 @@ def format_answer(answer, outlets: dict[str, str] | None = None) -> str:
     lines = [answer.text]
     if answer.standalone_question:
         lines.insert(0, f"(read as: {answer.standalone_question})")
+    for c in answer.leads:
+        lines.append(f'short: "{c.quote}" {c.source} [{c.start}:{c.end}]')
     for i, c in enumerate(answer.citations, 1):
         name = name_article(c.source, c.title, c.date, c.outlet, c.path, outlets)
         lines.append(f"[{i}] {name.label}{f' — {name.byline}' if name.byline else ''}")

@@ -85,6 +85,14 @@ class Answer:
     mode: str = "extractive"
     confidence: float | None = None  # calibrated probability (0-1) that the answer holds what is asked
     corrected_question: str | None = None  # the question with typos matched to the articles' words
+    # The short answer leading `text` (the number, date, name or place asked for): verbatim spans of
+    # cited sentences, each a citation of its own (`quote` is the file's text at `[start:end]`).
+    leads: tuple[Citation, ...] = ()
+
+    @property
+    def short(self) -> Citation | None:
+        """The short answer's (first) span citation, or None when the answer has no lead."""
+        return self.leads[0] if self.leads else None
 
     def to_dict(self) -> dict:
         return {
@@ -100,6 +108,8 @@ class Answer:
             "mode": self.mode,
             "confidence": self.confidence,
             "corrected_question": self.corrected_question,
+            "short": self.short.to_dict() if self.short else None,
+            "leads": [c.to_dict() for c in self.leads],
         }
 
 

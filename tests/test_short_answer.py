@@ -1,0 +1,169 @@
+"""The short answer: a question asking for a number, date, name or place is answered with it first,
+quoted verbatim from a cited sentence; a quoted "He" or "That ..." comes with what says who or what."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import file_text
+
+from rag.answer import explained
+from rag.citations import Sentence
+from rag.models import Passage
+from rag.question import analyse
+from rag.short_answer import Span, antecedent, candidates, needs_antecedent, who
+
+
+def _sentences(text: str) -> list[Sentence]:
+    from rag.citations import sentences_of
+
+    passage = Passage(id="p", source="a.txt", text=text, start=100, end=100 + len(text), score=1.0)
+    return sentences_of(passage, 0)
+
+
+def _texts(question: str, text: str) -> list[str]:
+    return [c.text for c in candidates(analyse(question), _sentences(text))]
+
+
+def test_a_figure_candidate_keeps_its_scale_and_the_unit_asked_for():
+    text = "Blinken returned after more than six years. Trade hit 123 billion USD between the two countries."
+    assert "more than six years" in _texts("How many years had passed?", text)
+    assert "123 billion" in _texts("How much was trade worth?", text)
+    assert "two" not in _texts("How much was trade worth?", text)  # "the two countries" counts nothing
+
+
+def test_a_date_range_is_one_candidate_and_a_year_is_a_date_not_a_figure():
+    text = "He visited the US from June 28 to July 2 at the invitation of the State Department in 2023."
+    assert "June 28 to July 2" in _texts("When did he visit the US?", text)
+    assert "2023" not in _texts("How many officials did he meet?", text)
+
+
+def test_a_person_candidate_is_the_name_without_the_titles_before_it():
+    text = "The delegation met US National Security Advisor Jake Sullivan in Washington."
+    found = _texts("Who did the delegation meet?", text)
+    assert "Jake Sullivan" in found
+    assert not any("Advisor" in f for f in found)
+
+
+def test_a_name_the_question_gives_is_no_candidate():
+    text = "Secretary of State Antony Blinken met Le Hoai Trung in Hanoi."
+    found = _texts("Who did Blinken meet in Hanoi?", text)
+    assert "Le Hoai Trung" in found
+    assert not any("Blinken" in f or f == "Hanoi" for f in found)
+
+
+def test_candidate_offsets_are_the_file_offsets_of_the_span():
+    text = "Some 2.2 million Vietnamese live in the US."
+    (span,) = [c for c in candidates(analyse("How many Vietnamese live in the US?"), _sentences(text))]
+    assert text[span.start - 100 : span.end - 100] == span.text
+
+
+def test_a_sentence_opening_with_he_is_preceded_by_the_one_naming_him():
+    text = "Prime Minister Pham Minh Chinh received Blinken. He called for closer ties."
+    first, second = _sentences(text)
+    assert needs_antecedent(second.text) and not needs_antecedent(first.text)
+    assert antecedent(second) == first
+    assert not needs_antecedent("Hesitation was not an option.")
+    assert antecedent(first) is None
+    assert needs_antecedent("That was the message from the minister.")
+    assert not needs_antecedent("That agreement was signed.")  # a determiner, not a pronoun
+
+
+def test_an_antecedent_that_itself_says_he_does_not_say_who_he_is():
+    text = "Minister Bui Thanh Son met Blinken. Later he flew home. He thanked the US."
+    first, _, third = _sentences(text)
+    assert antecedent(third) == first
+
+
+def test_a_later_he_gets_the_name_a_first_they_gets_the_sentence_before():
+    text = (
+        "Prime Minister Pham Minh Chinh received Blinken. He called for closer ties. "
+        "French forces destroyed the fort. They set back British hopes."
+    )
+    chinh, he, forces, they = _sentences(text)
+    (first, s1), (second, s2) = explained([they, he])
+    assert s1 is they and first == forces  # the answer's first sentence: the one before, whole
+    assert s2 is he and isinstance(second, Span) and second.text == "Pham Minh Chinh"
+    assert text[second.start - 100 : second.end - 100] == "Pham Minh Chinh"
+    assert explained([forces, they]) == [(None, forces), (None, they)]  # a later "They" gets no sentence
+    assert who(they) is None
+
+
+# --- through the public API on the demo corpus -----------------------------------------------------
+
+
+def _lead_line(answer) -> str:
+    return answer.text.split("\n", 1)[0]
+
+
+def assert_leads_are_verbatim_spans_of_cited_sentences(answer) -> None:
+    for lead in answer.leads:
+        assert file_text(lead.path)[lead.start : lead.end] == lead.quote, lead
+        holding = [c for c in answer.citations if c.source == lead.source and c.start <= lead.start and lead.end <= c.end]
+        assert holding, f"{lead.quote!r} is inside no cited sentence"
+        n = answer.citations.index(holding[0]) + 1
+        assert f"**{lead.quote}** [{n}]" in _lead_line(answer)
+
+
+@pytest.mark.parametrize(
+    "question, fact",
+    [("How many Vietnamese live in the US?", "2.2 million"), ("When did Lê Hoài Trung visit the US?", "June 28")],
+)
+def test_the_answer_leads_with_the_number_or_date_asked_for(demo_bot, question, fact):
+    answer = demo_bot.ask(question)
+    assert fact in answer.text[:80], answer.text
+    assert answer.short is not None and fact in answer.short.quote
+    assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
+    answer = demo_bot.ask("How many Vietnamese live in the US?")
+    assert not re.match(r"(He|She|They)\b", answer.citations[0].quote), answer.text
+    he = next(i for i, c in enumerate(answer.citations) if c.quote.startswith("He called"))
+    assert he > 0 and "PM" in answer.citations[he - 1].quote
+    for c in answer.citations:
+        assert file_text(c.path)[c.start : c.end] == c.quote
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not sure enough: Le Hoai Trung scores 0.60 and Bui Thanh Son 0.31, below the operating point (0.73); "
+    "the model, fitted mostly on single-answer SQuAD questions, reads the other names as rivals",
+)
+def test_who_did_blinken_meet_leads_with_the_people(demo_bot):
+    answer = demo_bot.ask("Who did Blinken meet in Hanoi?")
+    assert answer.leads and all(re.search(r"Trung|Son|Chinh|Tr[oọ]ng", c.quote) for c in answer.leads)
+    assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+def test_a_question_asking_no_name_or_figure_has_no_lead(demo_bot):
+    answer = demo_bot.ask("What does Vietnam choose instead of a side?")
+    assert answer.short is None and answer.leads == ()
+    assert "**" not in answer.text
+
+
+def test_the_short_answer_is_in_the_json(demo_bot):
+    answer = demo_bot.ask("How many Vietnamese live in the US?")
+    data = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert data["short"]["quote"] == answer.short.quote
+    assert data["short"]["start"] == answer.short.start and data["short"]["source"] == answer.short.source
+
+
+def test_a_they_at_the_start_of_a_passage_is_explained_from_the_file(tmp_path):
+    body = "Bui Thanh Son and Antony Blinken held talks on their cooperation. They reviewed trade ties."
+    path = tmp_path / "a.txt"
+    path.write_text(body, encoding="utf-8")
+    start = body.index("They")
+    passage = Passage(id="p", source="a.txt", text=body[start:], start=start, end=len(body), score=1.0, path=str(path))
+    (they,) = [s for s in _sentences_of(passage)]
+    before = antecedent(they)
+    assert before is not None and before.text == body[: start - 1]
+    assert body[before.start : before.end] == before.text
+
+
+def _sentences_of(passage):
+    from rag.citations import sentences_of
+
+    return sentences_of(passage, 0)
