@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.article_names import name_article
 from rag.ui.collection import _examples
-from rag.ui.render import conversation_html
+from rag.ui.render import conversation_html, export_markdown
 from rag.ui.uploads import drop_skipped
 
 CITATION = {
@@ -60,9 +60,16 @@ def test_an_upload_the_ingest_skips_is_not_kept(tmp_path):
     assert dropped == [skipped] and kept.exists() and not skipped.exists()
 
 
-def test_a_short_answer_when_given_leads_and_links_too():
-    turn = _turn("Q?", "The long answer [1].")
-    turn["answer"]["short"] = "Short <b> [1]"
+def test_the_answer_s_lead_line_shows_first_in_bold_and_links_too():
+    # As rag.answer.compose writes it: the lead line, a newline, the quoted sentences.
+    turn = _turn("Q?", "**Short <b>** [1]\nThe long answer [1].")
+    turn["answer"]["leads"] = [dict(CITATION, quote="Short <b>")]
     page = conversation_html([turn], {})
     assert page.index('class="a short"') < page.index("The long answer")
-    assert "Short &lt;b&gt;" in page and page.count('href="#src-1-1"') == 2
+    assert "<strong>Short &lt;b&gt;</strong>" in page and page.count('href="#src-1-1"') == 2
+    assert "**" not in page
+    markdown = export_markdown([turn], {})
+    assert "**A:** **Short <b>** [1]\n\nThe long answer [1]." in markdown
+    # Without leads the text is shown as it is, one block.
+    plain = conversation_html([_turn("Q?", "The long answer [1].")], {})
+    assert 'class="a short"' not in plain

@@ -42,6 +42,15 @@ def answer_html(text: str, turn: int, cited: int) -> str:
     return re.sub(r"\[(\d+)\]", link, esc(text))
 
 
+def split_lead(answer: dict) -> tuple[str | None, str]:
+    """(the answer's lead line, the rest) when it opens with one (`**2.2 million** [1]`), else (None, text)."""
+    text = answer["answer"]
+    if answer.get("leads") and "\n" in text:
+        first, rest = text.split("\n", 1)
+        return first, rest
+    return None, text
+
+
 def notes_html(answer: dict) -> str:
     """The one-line notice (e.g. the language model failed) and the unsupported sentences, if any."""
     parts = []
@@ -107,10 +116,11 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
         body = f'<div class="a refused">{esc(REFUSAL_MARK + answer["answer"])}</div>'
     else:
         cited = len(answer.get("citations") or [])
-        body = f'<div class="a">{answer_html(answer["answer"], turn, cited)}</div>'
-        if answer.get("short") and answer["short"] != answer["answer"]:
-            # The answer in a few words first, when the answerer gives one (Answer.short).
-            body = f'<div class="a short">{answer_html(answer["short"], turn, cited)}</div>{body}'
+        lead, rest = split_lead(answer)
+        body = f'<div class="a">{answer_html(rest, turn, cited)}</div>'
+        if lead:  # the number, date or name asked for, first and in bold (Answer.short)
+            bold = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", answer_html(lead, turn, cited))
+            body = f'<div class="a short">{bold}</div>{body}'
     sources = sources_html(answer, turn, names, latest)
     return f'<div class="turn" id="turn-{turn}">{question}{body}{sources}</div>'
 
@@ -150,12 +160,11 @@ def export_markdown(turns: list[dict], names: dict[str, ArticleName]) -> str:
         if answer is None:
             continue
         lines += [f"**Q:** {t['question']}", ""]
-        shown = (REFUSAL_MARK if answer.get("refused") else "") + answer["answer"]
-        short = answer.get("short")
-        if short and short != answer["answer"] and not answer.get("refused"):
-            lines += [f"**A:** {short}", "", shown, ""]
+        lead, rest = split_lead(answer)
+        if lead:  # the lead is Markdown already: **2.2 million** [1]
+            lines += [f"**A:** {lead}", "", rest, ""]
         else:
-            lines += [f"**A:** {shown}", ""]
+            lines += [f"**A:** {(REFUSAL_MARK if answer.get('refused') else '') + answer['answer']}", ""]
         for i, c in enumerate(answer.get("citations") or [], 1):
             name = article_name(c, names)
             about = " · ".join(x for x in (name.outlet, readable_date(name.date)) if x)
