@@ -154,7 +154,7 @@ def naive_ingest(a: dict) -> dict:
     t = time.perf_counter()
     docs = SimpleDirectoryReader(a["corpus"]).load_data()
     storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
-    VectorStoreIndex.from_documents(docs, storage_context=storage, embed_model=embed)
+    VectorStoreIndex.from_documents(docs, storage_context=storage, embed_model=embed.as_llama_index())
     seconds = time.perf_counter() - t
     nodes = collection.count()
     return {"seconds": round(seconds, 2), "passages": nodes, "articles": len(docs),
@@ -170,7 +170,7 @@ def naive_query(a: dict) -> dict:
 
     _llama_defaults()
     store = ChromaVectorStore(chroma_collection=_chroma(a["store"]).get_collection("naive"))
-    retriever = VectorStoreIndex.from_vector_store(store, embed_model=MiniLMEmbedding()).as_retriever()
+    retriever = VectorStoreIndex.from_vector_store(store, embed_model=MiniLMEmbedding().as_llama_index()).as_retriever()
     questions = _questions(Path(a["corpus"]), a["questions"])
     retriever.retrieve(questions[0])
     startup = time.time() - a["spawned"]

