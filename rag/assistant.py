@@ -278,9 +278,17 @@ class Assistant:
         }
 
     def warm_up(self) -> None:
-        """Load the model and the lexical index now, so the first question is fast."""
+        """Load now what any question needs, so the first one waits for nothing a later one would not:
+        the model (and its first run), the lexical index, the reader's model and sentence vectors, and
+        the spelling vocabulary."""
+        from rag.reader import load_model
+        from rag.spelling import english_words, vocabulary
+
         self.embedder.get_query_embedding("warm up")
-        _ = self.lexical
+        vocabulary(self.lexical)
+        english_words()
+        load_model()
+        self.sentence_vectors.get([])
 
 
 def _cited_quotes(history: Sequence | None) -> tuple[str, ...]:
