@@ -42,11 +42,11 @@ bot.embedder.get_query_embedding("warm up")
 t3 = time.perf_counter()
 _ = bot.lexical
 t4 = time.perf_counter()
-bot.ask(%r)
+bot.ask(QUESTION)
 t5 = time.perf_counter()
 print(json.dumps({"import rag": t1 - t0, "Assistant()": t2 - t1, "embedder load": t3 - t2,
                   "lexical index": t4 - t3, "first ask": t5 - t4}))
-""" % QUESTION
+""".replace("QUESTION", repr(QUESTION))
 
 
 def _env(tmp: Path) -> dict:
