@@ -59,6 +59,7 @@ class Assistant:
         self._lexical: LexicalIndex | None = None
         self.store_check_seconds = STORE_CHECK_SECONDS
         self._store_checked = time.monotonic()
+        self._store_token: tuple | None = None  # the store's change token at the last manifest check
         # The reader's sentence embeddings: computed at ingest (or on first use), kept beside the store.
         self.sentence_vectors = SentenceVectors(self.embedder, self.settings.sentence_vectors_path)
         self._lock = threading.RLock()
@@ -132,7 +133,14 @@ class Assistant:
         if self._ingesting or now - self._store_checked < self.store_check_seconds:
             return False  # our own ingest swaps the mirror in when it is done
         self._store_checked = now
+        # Reading the manifest costs a question hundreds of milliseconds on a large store: it is
+        # read only when the store was written since the last check (the token is read first, so
+        # a write during the check is seen at the next one).
+        token = self.store.change_token()
+        if token is not None and token == self._store_token:
+            return False
         manifest = {s: m.get("fingerprint", "") for s, m in self.store.file_records().items()}
+        self._store_token = token
         return manifest != getattr(self._lexical, "fingerprints", None)
 
     @property
@@ -278,9 +286,17 @@ class Assistant:
         }
 
     def warm_up(self) -> None:
-        """Load the model and the lexical index now, so the first question is fast."""
+        """Load now what any question needs, so the first one waits for nothing a later one would not:
+        the model (and its first run), the lexical index, the reader's model and sentence vectors, and
+        the spelling vocabulary."""
+        from rag.reader import load_model
+        from rag.spelling import english_words, vocabulary
+
         self.embedder.get_query_embedding("warm up")
-        _ = self.lexical
+        vocabulary(self.lexical)
+        english_words()
+        load_model()
+        self.sentence_vectors.get([])
 
 
 def _cited_quotes(history: Sequence | None) -> tuple[str, ...]:

@@ -34,7 +34,12 @@ def sentences_of(passage: Passage, rank: int) -> list[Sentence]:
 
 def same_sentence(a: str, b: str) -> bool:
     """Two sentences are the same when most of either's word 5-grams occur in the other."""
-    sa, sb = shingles(a), shingles(b)
+    return _same(a, shingles(a), b)
+
+
+def _same(a: str, sa: set, b: str) -> bool:
+    """`same_sentence(a, b)` with `a`'s shingles `sa` computed once by the caller."""
+    sb = shingles(b)
     if not sa or not sb:
         return words(a) == words(b)
     return max(containment(sa, sb), containment(sb, sa)) >= SAME_SENTENCE
@@ -43,6 +48,7 @@ def same_sentence(a: str, b: str) -> bool:
 def copies_of(sentence: Sentence, lexical: LexicalIndex) -> tuple[Location, ...]:
     """The same sentence in other files, located exactly (one location per file)."""
     found: dict[str, Location] = {}
+    mine = shingles(sentence.text)  # once, not once per sentence of every candidate passage
     for record, _ in lexical.copies(sentence.text, threshold=0.3):
         source = record.metadata["source"]
         if source == sentence.passage.source or source in found:
@@ -50,7 +56,7 @@ def copies_of(sentence: Sentence, lexical: LexicalIndex) -> tuple[Location, ...]
         start = int(record.metadata["start"])
         for s, e in sentence_spans(record.text, start):
             text = record.text[s - start : e - start]
-            if same_sentence(sentence.text, text):
+            if _same(sentence.text, mine, text):
                 found[source] = Location(source, s, e, text, record.metadata.get("outlet"))
                 break
     return tuple(found.values())

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date as Date
 from functools import lru_cache
 from pathlib import Path
-
-from llama_index.core import Document
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING
 
 from rag.errors import RagError
+
+if TYPE_CHECKING:  # llama-index is imported where passages are made (ingest), not to answer
+    from llama_index.core.schema import TextNode
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 OUTLETS = {
@@ -322,13 +322,41 @@ def sentence_spans(chunk: str, offset: int = 0) -> tuple[tuple[int, int], ...]:
     """Sentences of `chunk` (which starts at `offset` in its file) as absolute, trimmed spans.
 
     Lines are split first (a headline or paragraph never runs into the next), then punkt,
-    the sentence tokenizer llama-index ships, splits each line.
+    the sentence tokenizer llama-index ships, splits each line. The split of a text already
+    seen (or kept beside the store, see `remember_sentence_spans`) is reused: loading punkt
+    (nltk, scipy) takes about a second, which a question should not wait for.
     """
     return _sentence_spans(chunk, offset)
 
 
+# Stored passages' splits, kept beside the store (rag.lexical) and loaded with it:
+# text -> its sentences' spans relative to the text, flat (s0, e0, s1, e1, ...).
+_KNOWN_SPANS: dict[str, object] = {}
+
+
+def remember_sentence_spans(text: str, relative) -> None:
+    """Take `relative` (flat offsets, as `relative_spans(text)` gave them) as the split of `text`.
+
+    The caller checks them (ordered, inside the text): `rag.lexical` does, for the kept file.
+    """
+    _KNOWN_SPANS[text] = relative
+
+
+def relative_spans(text: str) -> tuple[int, ...]:
+    """The sentences of `text` as flat offsets relative to it: (s0, e0, s1, e1, ...)."""
+    return tuple(x for span in _sentence_spans(text, 0) for x in span)
+
+
 @lru_cache(maxsize=8192)
 def _sentence_spans(chunk: str, offset: int) -> tuple[tuple[int, int], ...]:
+    known = _KNOWN_SPANS.get(chunk)
+    if known is not None:
+        flat = [int(x) + offset for x in known]
+        return tuple(zip(flat[::2], flat[1::2], strict=True))
+    return tuple((s + offset, e + offset) for s, e in _punkt_spans(chunk))
+
+
+def _punkt_spans(chunk: str) -> tuple[tuple[int, int], ...]:
     from llama_index.core.utils import globals_helper
 
     tokenizer = globals_helper.punkt_tokenizer
@@ -340,8 +368,16 @@ def _sentence_spans(chunk: str, offset: int) -> tuple[tuple[int, int], ...]:
             lead = len(piece) - len(piece.lstrip())
             trail = len(piece) - len(piece.rstrip())
             if e - trail > s + lead:
-                out.append((offset + line.start() + s + lead, offset + line.start() + e - trail))
+                out.append((line.start() + s + lead, line.start() + e - trail))
     return tuple(out)
+
+
+def load_splitters() -> None:
+    """Import llama-index's splitter and load punkt now (a second or two), as the first file ingested
+    would: for benchmarks that time ingest apart from start-up."""
+    from llama_index.core.node_parser import SentenceSplitter  # noqa: F401
+
+    _punkt_spans("Warm up. Now.")
 
 
 def is_heading(sentence: str) -> bool:
@@ -355,6 +391,10 @@ def split_passages(article: Article, chunk_tokens: int = 160) -> list[TextNode]:
     Each block between boilerplate spans is split on its own, so a passage never includes
     boilerplate; the node offsets are moved back into the original file's coordinates.
     """
+    from llama_index.core import Document
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.schema import TextNode
+
     splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=0, paragraph_separator="\n")
     nodes: list[TextNode] = []
     for b_start, b_end in article.blocks:

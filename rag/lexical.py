@@ -24,6 +24,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from rag.documents import relative_spans, remember_sentence_spans
 from rag.store import Record
 from rag.text import terms, words
 
@@ -148,10 +149,12 @@ class LexicalIndex:
 # arrays disagree with each other is ignored and rebuilt; a file's entries whose fingerprint or
 # passage count differs from the manifest are read again from the store.
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: each passage's sentence spans
 _MAGIC = "rag-lexical"
 
-Entry = tuple[Record, list[str], np.ndarray]
+# A passage, its terms, its shingle hashes, and its sentences' spans relative to its text (flat
+# int32 [s0, e0, s1, e1 ...]): kept so that a new process cites without loading punkt.
+Entry = tuple[Record, list[str], np.ndarray, np.ndarray]
 
 
 def index_file(path: Path) -> Path:
@@ -196,7 +199,8 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
             entries.pop(s, None)
         fresh = store.passages_of(sorted(s for s in stale if s in manifest))
     for r in fresh:
-        entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text)))
+        spans = np.asarray(relative_spans(r.text), dtype=np.int32)
+        entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text), spans))
     index = _build(entries)
     index.fingerprints = manifest  # what the store's manifest said: a later change is seen against it
     _write(target, manifest, entries)
@@ -216,12 +220,14 @@ def _passage_count(row: dict | None) -> int | None:
 def _paths_agree(entries, row: dict | None) -> bool:
     """Every kept passage of a file names the file the manifest names (what a citation opens)."""
     path = (row or {}).get("path")
-    return path is None or all(r.metadata.get("path") == path for r, _, _ in entries)
+    return path is None or all(e[0].metadata.get("path") == path for e in entries)
 
 
 def _build(entries: dict[str, list[Entry]]) -> LexicalIndex:
     rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
-    return LexicalIndex([r for r, _, _ in rows], [t for _, t, _ in rows], [h for _, _, h in rows])
+    for r, _, _, spans in rows:
+        remember_sentence_spans(r.text, spans)
+    return LexicalIndex([r for r, _, _, _ in rows], [t for _, t, _, _ in rows], [h for _, _, h, _ in rows])
 
 
 def _json(data) -> np.ndarray:
@@ -258,13 +264,14 @@ def _read(path: Path | None) -> tuple[dict[str, list[Entry]], dict[str, str]] | 
             ):
                 return None
             records, vocab = _unjson(data["records"]), _unjson(data["vocab"])
-            token_ids, hashes = data["token_ids"], data["hashes"]
-            if token_ids.dtype != np.int32 or hashes.dtype != np.uint64:
+            token_ids, hashes, spans = data["token_ids"], data["hashes"], data["spans"]
+            if token_ids.dtype != np.int32 or hashes.dtype != np.uint64 or spans.dtype != np.int32:
                 return None
             if not isinstance(records, list) or not isinstance(vocab, list) or header.get("count") != len(records):
                 return None
             token_at = _offsets(data["token_offsets"], len(records), len(token_ids))
             hash_at = _offsets(data["hash_offsets"], len(records), len(hashes))
+            span_at = _offsets(data["span_offsets"], len(records), len(spans))
         if len(token_ids) and (token_ids.min() < 0 or token_ids.max() >= len(vocab)):
             return None
         if not all(isinstance(v, str) for v in vocab):
@@ -285,7 +292,10 @@ def _read(path: Path | None) -> tuple[dict[str, list[Entry]], dict[str, str]] | 
             h = hashes[hash_at[i] : hash_at[i + 1]]
             if len(h) > 1 and np.any(h[1:] <= h[:-1]):
                 return None  # shingle hashes are kept sorted and distinct
-            entries.setdefault(source, []).append((Record(rid, text, meta), tokens, h))
+            sp = spans[span_at[i] : span_at[i + 1]]
+            if len(sp) % 2 or (len(sp) and (sp[0] < 0 or sp[-1] > len(text) or np.any(np.diff(sp) < 0))):
+                return None  # sentence spans are ordered pairs inside the passage
+            entries.setdefault(source, []).append((Record(rid, text, meta), tokens, h, sp))
     except Exception:  # a torn, garbled or foreign file is rebuilt, never trusted
         return None
     return entries, fingerprints
@@ -298,13 +308,16 @@ def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[
     rows = [e for s in sorted(entries) for e in entries[s]]
     vocab: dict[str, int] = {}
     token_ids = np.fromiter(
-        (vocab.setdefault(t, len(vocab)) for _, toks, _ in rows for t in toks), dtype=np.int32
+        (vocab.setdefault(t, len(vocab)) for _, toks, _, _ in rows for t in toks), dtype=np.int32
     )
     token_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(toks) for _, toks, _ in rows], out=token_offsets[1:])
+    np.cumsum([len(toks) for _, toks, _, _ in rows], out=token_offsets[1:])
     hash_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(h) for _, _, h in rows], out=hash_offsets[1:])
-    hashes = np.concatenate([h for _, _, h in rows]).astype(np.uint64) if rows else np.zeros(0, np.uint64)
+    np.cumsum([len(h) for _, _, h, _ in rows], out=hash_offsets[1:])
+    hashes = np.concatenate([h for _, _, h, _ in rows]).astype(np.uint64) if rows else np.zeros(0, np.uint64)
+    span_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(sp) for _, _, _, sp in rows], out=span_offsets[1:])
+    spans = np.concatenate([sp for _, _, _, sp in rows]).astype(np.int32) if rows else np.zeros(0, np.int32)
     header = {"format": _MAGIC, "version": CACHE_VERSION, "count": len(rows), "fingerprints": manifest}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")  # two threads never share one
@@ -313,12 +326,14 @@ def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[
             np.savez(
                 f,
                 header=_json(header),
-                records=_json([[r.id, r.text, r.metadata] for r, _, _ in rows]),
+                records=_json([[r.id, r.text, r.metadata] for r, _, _, _ in rows]),
                 vocab=_json(list(vocab)),
                 token_ids=token_ids,
                 token_offsets=token_offsets,
                 hashes=hashes,
                 hash_offsets=hash_offsets,
+                spans=spans,
+                span_offsets=span_offsets,
             )
         os.replace(tmp, path)
     finally:

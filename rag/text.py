@@ -43,9 +43,14 @@ _COMPOUNDS = {("viet", "nam"): "vietnam", ("ha", "noi"): "hanoi", ("da", "nang")
 _ALIASES = {"america": "us", "american": "us", "americans": "us", "usa": "us", "u.s": "us"}
 
 
+_COMPOUND_FIRSTS = frozenset(first for first, _ in _COMPOUNDS)
+
+
 def words(text: str) -> list[str]:
     """Folded word and number tokens of `text` (numbers keep their separators: `2.2`, `415,198`)."""
     tokens = WORD_RE.findall(fold(text))
+    if _COMPOUND_FIRSTS.isdisjoint(tokens):  # the common case, without a Python loop per token
+        return [_ALIASES.get(t, t) for t in tokens]
     out: list[str] = []
     i = 0
     while i < len(tokens):

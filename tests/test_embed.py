@@ -140,3 +140,16 @@ def test_export_failure_falls_back_to_torch(tmp_path, monkeypatch, float_model):
     fallback = MiniLMEmbedding(runtime="onnx")
     assert fallback.runtime == "torch"
     assert np.allclose(fallback.embed(["Hanoi"]), float_model.encode(["Hanoi"], 8))
+
+
+def test_weights_are_hashed_again_only_when_a_file_changed(tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"hidden_size": 384}')
+    calls = []
+    real = embed.weights_key
+    monkeypatch.setattr(embed, "weights_key", lambda f: calls.append(f) or real(f))
+    first = embed.cached_weights_key(folder, tmp_path / "cache")
+    assert embed.cached_weights_key(folder, tmp_path / "cache") == first and len(calls) == 1
+    (folder / "config.json").write_text('{"hidden_size": 768}')
+    assert embed.cached_weights_key(folder, tmp_path / "cache") != first and len(calls) == 2

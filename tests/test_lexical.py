@@ -89,6 +89,41 @@ def test_index_file_holds_no_pickle_and_loads_without_one(ingested):
     assert not bot.settings.lexical_path.exists()  # no pickle kept beside it
 
 
+def test_kept_sentence_splits_are_used_and_match_punkt(ingested, monkeypatch):
+    import rag.documents as documents
+
+    bot, _ = ingested
+    records = bot.lexical.records
+    expected = {r.id: documents._punkt_spans(r.text) for r in records}
+    monkeypatch.setattr(documents, "_KNOWN_SPANS", {})
+    documents._sentence_spans.cache_clear()
+    again = _reopen(bot).lexical  # loads the kept splits
+    monkeypatch.setattr(documents, "_punkt_spans", lambda text: pytest.fail("split a stored passage again"))
+    for r in again.records:
+        start = int(r.metadata["start"])
+        assert documents.sentence_spans(r.text, start) == tuple((s + start, e + start) for s, e in expected[r.id])
+    documents._sentence_spans.cache_clear()
+
+
+def test_index_with_sentence_spans_outside_their_passage_is_rebuilt(ingested, monkeypatch):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["spans"] = arrays["spans"].copy()
+    arrays["spans"][1] = 10**6  # the first passage's first sentence ends far past its text
+    np.savez(path, **arrays)
+    assert rag.lexical._read(path) is None
+    asked = []
+    real = Store.all_passages
+    monkeypatch.setattr(Store, "all_passages", lambda self: asked.append(1) or real(self))
+    again = _reopen(bot)
+    assert len(again.lexical) == again.store.count() and asked == [1]
+    assert rag.lexical._read(path) is not None  # written again, sound
+
+
 def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypatch):
     import numpy as np
 
@@ -103,11 +138,10 @@ def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypa
     header = json.loads(arrays["header"].tobytes())
     header["count"] -= 1
     del records[drop]
-    t, h = arrays["token_offsets"], arrays["hash_offsets"]
-    arrays["token_ids"] = np.concatenate([arrays["token_ids"][: t[drop]], arrays["token_ids"][t[drop + 1] :]])
-    arrays["hashes"] = np.concatenate([arrays["hashes"][: h[drop]], arrays["hashes"][h[drop + 1] :]])
-    arrays["token_offsets"] = np.concatenate([t[:drop], t[drop + 1 :] - (t[drop + 1] - t[drop])])
-    arrays["hash_offsets"] = np.concatenate([h[:drop], h[drop + 1 :] - (h[drop + 1] - h[drop])])
+    for flat, offsets in (("token_ids", "token_offsets"), ("hashes", "hash_offsets"), ("spans", "span_offsets")):
+        o = arrays[offsets]
+        arrays[flat] = np.concatenate([arrays[flat][: o[drop]], arrays[flat][o[drop + 1] :]])
+        arrays[offsets] = np.concatenate([o[:drop], o[drop + 1 :] - (o[drop + 1] - o[drop])])
     arrays["records"] = np.frombuffer(json.dumps(records).encode(), dtype=np.uint8)
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     np.savez(path, **arrays)

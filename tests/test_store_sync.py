@@ -44,6 +44,20 @@ def test_the_store_is_not_read_again_between_checks(make_bot):
     assert calls == [] and bot.lexical is first
 
 
+def test_an_unwritten_store_is_checked_without_reading_its_manifest(make_bot):
+    bot, _ = make_bot()
+    bot.ingest()
+    first = bot.lexical
+    bot.store_check_seconds = 0
+    bot.ask(QUESTION)  # the first check reads the manifest once
+    calls = []
+    real = bot.store.file_records
+    bot.store.file_records = lambda: calls.append(1) or real()
+    for _ in range(3):
+        bot.ask(QUESTION)
+    assert calls == [] and bot.lexical is first
+
+
 def test_questions_are_answered_while_an_ingest_is_under_way(make_bot):
     import threading
 

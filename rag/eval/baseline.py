@@ -57,9 +57,10 @@ class Baseline:
         storage = StorageContext.from_defaults(
             vector_store=ChromaVectorStore(chroma_collection=collection)
         )
-        index = VectorStoreIndex.from_documents(
-            docs, storage_context=storage, embed_model=embed_model or MiniLMEmbedding()
-        )
+        embed_model = embed_model or MiniLMEmbedding()
+        if hasattr(embed_model, "as_llama_index"):  # ours: the same vectors behind llama-index's interface
+            embed_model = embed_model.as_llama_index()
+        index = VectorStoreIndex.from_documents(docs, storage_context=storage, embed_model=embed_model)
         retriever = index.as_retriever()
         top_k = getattr(retriever, "_similarity_top_k", DEFAULT_SIMILARITY_TOP_K)
         return cls(
