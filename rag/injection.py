@@ -57,7 +57,9 @@ def is_instruction(sentence: str) -> bool:
 
 def instruction_spans(text: str, offset: int = 0) -> tuple[tuple[int, int], ...]:
     """The (start, end) of every instruction-like sentence of `text`, shifted by `offset`."""
-    from rag.documents import sentence_spans  # ingest's splitter: not loaded to answer a question
+    if not is_instruction(text):  # nearly every passage: no sentence split needed
+        return ()
+    from rag.documents import sentence_spans  # the splitter (punkt) loads only when a sign is found
 
     out = []
     for s, e in sentence_spans(text, offset):
