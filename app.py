@@ -21,6 +21,7 @@ from starlette.middleware import Middleware  # noqa: E402
 
 from rag import Answer, Assistant, Filters, RagError  # noqa: E402
 from rag.article_names import outlet_name, readable_date  # noqa: E402
+from rag.injection import warning as injection_warning  # noqa: E402
 from rag.ui import render  # noqa: E402
 from rag.ui.assets import CONVERSATION_JS, CSS, SHOW_ARTICLE_JS, SHOW_LATEST_JS  # noqa: E402
 from rag.ui.collection import Collection, about_markdown, welcome_html  # noqa: E402
@@ -358,10 +359,7 @@ def build(bot: Assistant) -> gr.Blocks:
             if report.skipped:
                 line += "\n\n" + "\n".join(f"- skipped (not kept): {md_text(r)}" for _, r in report.skipped)
             for name, n in report.flagged:
-                line += (
-                    f"\n\n- ⚠ {md_text(name)}: {n} sentence{'s' if n > 1 else ''} read{'' if n > 1 else 's'} as "
-                    "instructions to an AI model; answers never rest on them"
-                )
+                line += f"\n\n- ⚠ {injection_warning(md_text(name), n)}"
             if notes:
                 line += "\n\n" + notes
             return (line, None) + collection_outputs()

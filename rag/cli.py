@@ -12,6 +12,7 @@ import click
 
 from rag.article_names import load_outlet_names
 from rag.errors import RagError
+from rag.injection import warning as injection_warning
 
 
 def _fail_cleanly(func):
@@ -83,11 +84,7 @@ def ingest(paths: tuple[Path, ...], as_json: bool) -> None:
     for _, reason in report.skipped:
         click.echo(f"skipped: {printable(reason)}", err=True)
     for name, n in report.flagged:
-        click.echo(
-            f"warning: {printable(name)}: {n} sentence{'s' if n > 1 else ''} read{'' if n > 1 else 's'} as instructions "
-            "to an AI model; answers never rest on them",
-            err=True,
-        )
+        click.echo(f"warning: {injection_warning(printable(name), n)}", err=True)
     if any("does not exist" in reason for _, reason in report.skipped):
         sys.exit(1)
 

@@ -68,6 +68,12 @@ def instruction_spans(text: str, offset: int = 0) -> tuple[tuple[int, int], ...]
     return tuple(out)
 
 
+def warning(name: str, count: int) -> str:
+    """What ingest tells the user about a file with `count` flagged sentences (`name` already escaped)."""
+    s = "s" if count > 1 else ""
+    return f"{name}: {count} sentence{s} read{'' if s else 's'} as instructions to an AI model; answers never rest on them"
+
+
 def to_metadata(spans: Iterable[tuple[int, int]]) -> str:
     """Spans as a Chroma metadata value (a JSON string: metadata values must be scalars)."""
     return json.dumps([list(span) for span in spans])
