@@ -61,22 +61,17 @@ def _drop_second_routes(out: _Targets, report: IngestReport) -> None:
     """One file reached by two routes (a link to another file of the folder, a file named twice) is
     ingested once: by its real path if that is one of the routes, else by the first. A link is
     reported skipped, naming the file it leads to, and removed from the store if it was stored."""
+    routes = [(path, source, path.resolve()) for path, source in out.files]
     first: dict[Path, tuple[Path, str]] = {}
-    for path, source in sorted(out.files, key=lambda f: f[0].is_symlink()):
-        first.setdefault(path.resolve(), (path, source))
-    kept, done = [], set()
-    for path, source in out.files:
-        winner = first[path.resolve()]
-        if (path, source) == winner:
-            if winner not in done:
-                kept.append(winner)
-                done.add(winner)
-            continue
+    for path, source, real in sorted(routes, key=lambda r: r[0].is_symlink()):
+        first.setdefault(real, (path, source))
+    for path, source, real in routes:
+        winner = first[real]
         if source != winner[1]:
             out.aliases.append(source)
             if path.is_symlink():
                 report.skipped.append((source, f"{path}: a link to {winner[1]}, which is ingested under that name"))
-    out.files = kept
+    out.files = list(dict.fromkeys((path, source) for path, source, real in routes if first[real] == (path, source)))
 
 
 BATCH_PASSAGES = 512  # passages embedded together: files are grouped until they reach this many
