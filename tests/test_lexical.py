@@ -105,13 +105,30 @@ def test_kept_sentence_splits_are_used_and_match_punkt(ingested, monkeypatch):
     documents._sentence_spans.cache_clear()
 
 
+def _index_arrays(path) -> dict:
+    """The kept index file's arrays, to alter in a test and write back with `np.savez`."""
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def _json(arrays: dict, key: str):
+    return json.loads(arrays[key].tobytes())
+
+
+def _set_json(arrays: dict, key: str, value) -> None:
+    import numpy as np
+
+    arrays[key] = np.frombuffer(json.dumps(value).encode(), dtype=np.uint8)
+
+
 def test_index_with_sentence_spans_outside_their_passage_is_rebuilt(ingested, monkeypatch):
     import numpy as np
 
     bot, _ = ingested
     path = index_file(bot.settings.lexical_path)
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
+    arrays = _index_arrays(path)
     arrays["spans"] = arrays["spans"].copy()
     arrays["spans"][1] = 10**6  # the first passage's first sentence ends far past its text
     np.savez(path, **arrays)
@@ -129,21 +146,20 @@ def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypa
 
     bot, _ = ingested
     path = index_file(bot.settings.lexical_path)
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
+    arrays = _index_arrays(path)
     # Drop one passage of mekong.txt, keeping the file self-consistent: its fingerprint still
     # matches, but its passage count no longer does.
-    records = json.loads(arrays["records"].tobytes())
+    records = _json(arrays, "records")
     drop = next(i for i, (_, _, meta) in enumerate(records) if meta["source"] == "mekong.txt")
-    header = json.loads(arrays["header"].tobytes())
+    header = _json(arrays, "header")
     header["count"] -= 1
     del records[drop]
     for flat, offsets in (("token_ids", "token_offsets"), ("hashes", "hash_offsets"), ("spans", "span_offsets")):
         o = arrays[offsets]
         arrays[flat] = np.concatenate([arrays[flat][: o[drop]], arrays[flat][o[drop + 1] :]])
         arrays[offsets] = np.concatenate([o[:drop], o[drop + 1 :] - (o[drop + 1] - o[drop])])
-    arrays["records"] = np.frombuffer(json.dumps(records).encode(), dtype=np.uint8)
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    _set_json(arrays, "records", records)
+    _set_json(arrays, "header", header)
     np.savez(path, **arrays)
     asked: list[list[str]] = []
     real = Store.passages_of
@@ -159,13 +175,12 @@ def test_index_naming_another_path_than_the_manifest_is_read_again(ingested):
 
     bot, _ = ingested
     path = index_file(bot.settings.lexical_path)
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    records = json.loads(arrays["records"].tobytes())
+    arrays = _index_arrays(path)
+    records = _json(arrays, "records")
     for _, _, meta in records:
         if meta["source"] == "bridge.txt":
             meta["path"] = "/etc/passwd"  # what a citation would open
-    arrays["records"] = np.frombuffer(json.dumps(records).encode(), dtype=np.uint8)
+    _set_json(arrays, "records", records)
     np.savez(path, **arrays)
     again = _reopen(bot)
     stored = {r.id: r.metadata["path"] for r in again.store.all_passages()}
@@ -178,11 +193,10 @@ def test_index_of_another_version_is_rebuilt(ingested):
 
     bot, _ = ingested
     path = index_file(bot.settings.lexical_path)
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {name: data[name] for name in data.files}
-    header = json.loads(arrays["header"].tobytes())
+    arrays = _index_arrays(path)
+    header = _json(arrays, "header")
     header["version"] = 999
-    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    _set_json(arrays, "header", header)
     np.savez(path, **arrays)
     again = _reopen(bot)
     assert len(again.lexical) == again.store.count()

@@ -127,14 +127,17 @@ class _SilentServer:
         self.sock.close()
 
 
+def _reply(handler: http.server.BaseHTTPRequestHandler, status: int, content_type: str, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class _NotChroma(http.server.BaseHTTPRequestHandler):
     def _page(self) -> None:
-        body = b"<html><body><h1>404 Not Found</h1></body></html>"
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _reply(self, 404, "text/html", b"<html><body><h1>404 Not Found</h1></body></html>")
 
     do_GET = do_POST = do_PUT = do_DELETE = _page
 
@@ -216,12 +219,7 @@ class _HeartbeatOnly(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.endswith("/heartbeat"):
-            body = b'{"nanosecond heartbeat": 1}'
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _reply(self, 200, "application/json", b'{"nanosecond heartbeat": 1}')
             return
         time.sleep(15)
 
