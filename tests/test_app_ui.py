@@ -269,7 +269,9 @@ def test_after_an_upload_and_a_reload_the_new_article_is_listed(ui, browser, tmp
         "() => /Quokka Island signs a seaweed pact/.test((document.querySelector('#article-table')?.innerText || ''))"
     )
     page.click("#filters > button")
-    assert page.get_by_label("Quokka Times").count() == 1  # the filters' choices are current too
+    # The filters' choices are current too (the accordion renders its children after the click).
+    page.get_by_label("Quokka Times").wait_for(state="visible", timeout=10000)
+    assert page.get_by_label("Quokka Times").count() == 1
     # Text that looks like the HTML component's template syntax is shown as written.
     _ask(page, "How many hectares does the Quokka Island seaweed pact cover?")
     assert "48 hectares of coastal water {{value}} ${1+1}." in page.inner_text("#turn-1 .citation")
