@@ -98,6 +98,7 @@ class Assistant:
                     self.settings.chunk_tokens,
                     int(self.settings.max_file_mb * 1e6),
                     progress,
+                    self.sentence_vectors,
                 )
                 if report.changed:
                     # Bring the kept lexical index up to date now (only the changed files are read),
@@ -115,8 +116,8 @@ class Assistant:
         from rag.citations import sentences_of
 
         texts = [s.text for r in index.records for s in sentences_of(to_passage(r, 0.0), 0)]
-        if self.sentence_vectors.warm(texts):
-            self.sentence_vectors.save()
+        self.sentence_vectors.warm(texts)
+        self.sentence_vectors.save()  # also the vectors ingest handed over (nothing when none changed)
 
     @property
     def lexical(self) -> LexicalIndex:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.documents import ArticleError, read_article, scan_articles, split_passages
+from rag.documents import ArticleError, read_article, scan_articles, sentence_spans, split_passages
 from rag.embed import BatchEmbedding
 from rag.injection import instruction_spans, to_metadata
 from rag.models import IngestReport
@@ -96,6 +96,7 @@ def ingest(
     chunk_tokens: int,
     max_bytes: int | None = None,
     progress: Progress | None = None,
+    sentences=None,
 ) -> IngestReport:
     """Bring the store in line with `paths` (folders are synced: files deleted there are removed).
 
@@ -103,6 +104,9 @@ def ingest(
     group (sorted by length inside the embedder, identical text embedded once), so memory stays
     flat however large the folder, and its files are committed (manifest rows last) once the
     group is written. An interrupted run keeps every committed file; the next run does the rest.
+
+    `sentences` (the reader's `rag.sentence_vectors.SentenceVectors`, over the same embedder) is
+    handed the vector of each new passage that is one whole sentence: the same text, the same vector.
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -150,9 +154,9 @@ def ingest(
             report.flagged.append((source, flagged))
         group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
         if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
-            _write(group, store, embedder, report)
+            _write(group, store, embedder, report, sentences)
             group = []
-    _write(group, store, embedder, report)
+    _write(group, store, embedder, report, sentences)
     for source, meta in manifest.items():
         path = Path(meta.get("path", ""))
         if source in seen or _under(source, found.kept):
@@ -171,6 +175,12 @@ def ingest(
     return report
 
 
+def _one_sentence(text: str) -> bool:
+    """Is the passage a single sentence, exactly (the reader would embed the same text again)?"""
+    spans = sentence_spans(text, 0)
+    return len(spans) == 1 and spans[0] == (0, len(text))
+
+
 def _flag_instructions(nodes) -> int:
     """Record in each passage's metadata the sentences that read as instructions to an AI model."""
     flagged = 0
@@ -181,7 +191,7 @@ def _flag_instructions(nodes) -> int:
     return flagged
 
 
-def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport) -> None:
+def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport, sentences=None) -> None:
     """Embed a group of files' passages in one batch and write them, then commit the files."""
     if not group:
         return
@@ -189,6 +199,9 @@ def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: 
     known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
     missing = [h for h in texts if h not in known]
     known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
+    if sentences is not None:
+        whole = [h for h in missing if _one_sentence(texts[h])]
+        sentences.put([texts[h] for h in whole], [known[h] for h in whole])
     # All the group's passages in one write, then the stale ones of re-ingested files, then the
     # manifest rows: a file counts as ingested only once everything of it is stored.
     nodes = [n for g in group for n in g.nodes]

@@ -65,6 +65,17 @@ class SentenceVectors:
                 return np.zeros((0, self._dimension or 0), dtype=np.float32)
             return np.stack([self._vectors[k] for k in keys]).astype(np.float32)
 
+    def put(self, texts: Sequence[str], vectors: Sequence) -> None:
+        """Keep vectors the embedder already gave for these exact texts (a passage that is one
+        sentence, embedded at ingest), so that they are not embedded a second time."""
+        with self._lock:
+            self._load()
+            for text, vector in zip(texts, vectors, strict=True):
+                key = text_key(text)
+                if key not in self._vectors:
+                    self._vectors[key] = np.asarray(vector, dtype=DTYPE)
+                    self._dirty = True
+
     def warm(self, texts: Iterable[str]) -> int:
         """Embed the texts not seen yet (at ingest); returns how many were embedded."""
         with self._lock:

@@ -63,3 +63,18 @@ def test_ingest_embeds_the_sentences_so_questions_do_not_wait(make_bot):
     bot.sentence_vectors.embedder = embedder
     bot.ask("How long is the new bridge in Đà Nẵng?")
     assert embedder.seen == []
+
+
+def test_a_passage_that_is_one_sentence_is_not_embedded_again_for_the_reader(make_bot):
+    sentence = "Ferry service across Hạ Long Bay resumed on Monday after the storm passed."
+    bot, _ = make_bot({"ferry.txt": sentence + "\n"})
+    seen: list[str] = []
+    real = bot.embedder.embed
+    object.__setattr__(bot.embedder, "embed", lambda texts: seen.extend(texts) or real(texts))
+    bot.ingest()
+    assert [r.text for r in bot.lexical.records] == [sentence]
+    assert seen == [sentence]  # the passage, once: its one sentence took the passage's vector
+    from rag.sentence_vectors import SentenceVectors
+
+    kept = SentenceVectors(bot.embedder, bot.settings.sentence_vectors_path).get([sentence])
+    assert seen == [sentence] and float(kept[0] @ np.asarray(real([sentence])[0])) > 0.999
