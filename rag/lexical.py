@@ -103,7 +103,7 @@ class LexicalIndex:
         self._sizes = np.array([len(h) for h in self.hashes], dtype=np.int64)
         flat = np.concatenate(self.hashes) if self.hashes else np.zeros(0, dtype=np.uint64)
         owner = np.repeat(np.arange(len(self.hashes), dtype=np.int64), self._sizes)
-        order = np.argsort(flat, kind="stable")
+        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
         self._flat, self._owner = flat[order], owner[order]
         if sentences is None:
             sentences = [sentence_hashes(r.text, relative_spans(r.text)) for r in self.records]

@@ -26,7 +26,7 @@ class SentenceIndex:
         self._sizes = np.concatenate(sizes).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
         flat = np.concatenate(hashes).astype(np.uint64) if len(hashes) else np.zeros(0, np.uint64)
         owner = np.repeat(np.arange(len(self._sizes), dtype=np.int32), self._sizes)
-        order = np.argsort(flat, kind="stable")
+        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
         self._flat, self._owner = flat[order], owner[order]
 
     def same(self, mine: np.ndarray, threshold: float) -> dict[int, int]:
