@@ -87,6 +87,33 @@ def test_syndicated_variants_get_the_same_copies(make_bot):
     assert assert_same_copies(reopened) > 20  # the sentence hashes as the kept file gives them back
 
 
+def _near_the_bars() -> dict[str, str]:
+    """Copies of one 20-word sentence (16 word 5-grams) edited so that the share of 5-grams they keep
+    falls on both sides of the sameness bar (0.6): two words changed d apart keep (11 - d) / 16; and
+    short pieces of a longer sentence inside long passages, on both sides of the passage bar (0.3)."""
+    base = ("Harbour engineers in Quy Nhon tested floating breakwaters made of recycled basalt fibre "
+            "during the monsoon storms of last November")
+    w = base.split()
+    long = ("Marine scientists from the Nha Trang institute counted seventeen species of reef fish "
+            "returning to the restored coral gardens near Hon Mun island this spring")
+    filler = " ".join(f"Paragraph {n} describes the ferry timetable, the ticket prices and the weather." for n in range(12))
+    out = {"base.txt": f"Breakwater trial\n\n{base}.\n{long}.\n"}
+    for d in range(6):
+        v = list(w)
+        v[8], v[8 + d] = "cement", "granite"  # d = 0: one word changed
+        out[f"near{d}.txt"] = f"Breakwater trial, edited\n\nThe port authority published its report.\n{' '.join(v)}.\n"
+    for n in (10, 11):  # n of its 25 words: n - 4 of its 21 5-grams, 0.29 (below the passage bar) or 0.33
+        piece = " ".join(long.split()[4 : 4 + n])
+        out[f"piece{n}.txt"] = f"Reef survey\n\n{filler}\n{piece}.\n{filler}\n"
+    return out
+
+
+def test_copies_near_the_sameness_and_passage_bars(make_bot):
+    bot, _ = make_bot(_near_the_bars())
+    bot.ingest()
+    assert assert_same_copies(bot) >= 3
+
+
 @pytest.mark.parametrize("rule", ["missing", "extra"])
 def test_the_comparison_catches_a_lookup_that_misses_or_adds_a_copy(demo_bot, monkeypatch, rule):
     real = type(demo_bot.lexical).sentence_copies
