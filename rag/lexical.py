@@ -3,7 +3,8 @@
 BM25 (the `bm25s` package) runs over `rag.text.terms`, so `Trong` matches `Trọng` both ways.
 Copy detection finds the same text in other files (syndicated articles) through shared
 word 5-grams, so one hit can list every file that carries it. The 5-grams are kept as 64-bit
-hashes in sorted numpy arrays: small to keep, quick to load, and quick to look up.
+hashes in sorted numpy arrays: small to keep, quick to load, and quick to look up. Each sentence's
+5-grams are kept too (`rag.sentence_copies`), so a citation finds its sentence in other files by look-up.
 
 `load_synced` keeps the index in a file beside the store (an `.npz` of plain arrays and JSON,
 loaded without pickle: opening a store folder never runs code) and brings it up to date with
@@ -178,7 +179,6 @@ class LexicalIndex:
 
 CACHE_VERSION = 5  # 4: each passage's sentence spans; 5: each sentence's shingle hashes
 _MAGIC = "rag-lexical"
-
 
 
 class Entry(NamedTuple):
