@@ -34,31 +34,27 @@ def sentences_of(passage: Passage, rank: int) -> list[Sentence]:
 
 def same_sentence(a: str, b: str) -> bool:
     """Two sentences are the same when most of either's word 5-grams occur in the other."""
-    return _same(a, shingles(a), b)
-
-
-def _same(a: str, sa: set, b: str) -> bool:
-    """`same_sentence(a, b)` with `a`'s shingles `sa` computed once by the caller."""
-    sb = shingles(b)
+    sa, sb = shingles(a), shingles(b)
     if not sa or not sb:
         return words(a) == words(b)
     return max(containment(sa, sb), containment(sb, sa)) >= SAME_SENTENCE
 
 
 def copies_of(sentence: Sentence, lexical: LexicalIndex) -> tuple[Location, ...]:
-    """The same sentence in other files, located exactly (one location per file)."""
+    """The same sentence in other files, located exactly (one location per file).
+
+    Among the passages carrying much of the sentence (best first), the first of each other file
+    that holds a sentence `same_sentence` as it: looked up in the index's sentence 5-grams, no
+    passage split or hashed here.
+    """
     found: dict[str, Location] = {}
-    mine = shingles(sentence.text)  # once, not once per sentence of every candidate passage
-    for record, _ in lexical.copies(sentence.text, threshold=0.3):
+    for record, position in lexical.sentence_copies(sentence.text, threshold=0.3, same=SAME_SENTENCE):
         source = record.metadata["source"]
         if source == sentence.passage.source or source in found:
             continue
         start = int(record.metadata["start"])
-        for s, e in sentence_spans(record.text, start):
-            text = record.text[s - start : e - start]
-            if _same(sentence.text, mine, text):
-                found[source] = Location(source, s, e, text, record.metadata.get("outlet"))
-                break
+        s, e = sentence_spans(record.text, start)[position]
+        found[source] = Location(source, s, e, record.text[s - start : e - start], record.metadata.get("outlet"))
     return tuple(found.values())
 
 

@@ -3,7 +3,8 @@
 BM25 (the `bm25s` package) runs over `rag.text.terms`, so `Trong` matches `Trọng` both ways.
 Copy detection finds the same text in other files (syndicated articles) through shared
 word 5-grams, so one hit can list every file that carries it. The 5-grams are kept as 64-bit
-hashes in sorted numpy arrays: small to keep, quick to load, and quick to look up.
+hashes in sorted numpy arrays: small to keep, quick to load, and quick to look up. Each sentence's
+5-grams are kept too (`rag.sentence_copies`), so a citation finds its sentence in other files by look-up.
 
 `load_synced` keeps the index in a file beside the store (an `.npz` of plain arrays and JSON,
 loaded without pickle: opening a store folder never runs code) and brings it up to date with
@@ -20,11 +21,13 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import bm25s
 import numpy as np
 
 from rag.documents import relative_spans, remember_sentence_spans
+from rag.sentence_copies import SentenceIndex
 from rag.store import Record
 from rag.text import terms, words
 
@@ -60,6 +63,13 @@ def shingle_hashes(text: str) -> np.ndarray:
     return np.unique(windows @ _MULTIPLIERS)
 
 
+def sentence_hashes(text: str, spans) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes of each sentence of `text` (flat relative `spans`), end to end, and how many each has."""
+    each = [shingle_hashes(text[s:e]) for s, e in zip(spans[::2], spans[1::2], strict=True)]
+    flat = np.concatenate(each).astype(np.uint64) if each else np.zeros(0, np.uint64)
+    return flat, np.array([len(h) for h in each], dtype=np.int32)
+
+
 def containment(a: set, b: set) -> float:
     """Share of `a`'s shingles that also occur in `b`."""
     return len(a & b) / len(a) if a else 0.0
@@ -73,7 +83,9 @@ class LexicalIndex:
         records: Sequence[Record],
         tokens: Sequence[list[str]] | None = None,
         hashes: Sequence[np.ndarray] | None = None,
+        sentences: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
+        """`sentences[i]`: passage i's `sentence_hashes` (computed from its split when not given)."""
         self.fingerprints: dict[str, str] | None = None  # the store manifest it mirrors (load_synced)
         self.records = list(records)
         self.position = {r.id: i for i, r in enumerate(self.records)}
@@ -92,8 +104,11 @@ class LexicalIndex:
         self._sizes = np.array([len(h) for h in self.hashes], dtype=np.int64)
         flat = np.concatenate(self.hashes) if self.hashes else np.zeros(0, dtype=np.uint64)
         owner = np.repeat(np.arange(len(self.hashes), dtype=np.int64), self._sizes)
-        order = np.argsort(flat, kind="stable")
+        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
         self._flat, self._owner = flat[order], owner[order]
+        if sentences is None:
+            sentences = [sentence_hashes(r.text, relative_spans(r.text)) for r in self.records]
+        self._sentences = SentenceIndex([h for h, _ in sentences], [n for _, n in sentences])
 
     def __len__(self) -> int:
         return len(self.records)
@@ -122,7 +137,20 @@ class LexicalIndex:
 
     def copies(self, text: str, threshold: float = COPY_THRESHOLD) -> list[tuple[Record, float]]:
         """Passages that carry most of `text` (or most of which `text` carries), best first."""
+        return [(self.records[i], c) for i, c in self._sharing(shingle_hashes(text), threshold)]
+
+    def sentence_copies(self, text: str, threshold: float, same: float) -> list[tuple[Record, int]]:
+        """The passages of `copies(text, threshold)`, in its order, that hold a sentence the same as the
+        sentence `text` (5-grams shared: at least `same` of the smaller one's), with that sentence's
+        position in the passage's split (the first such sentence)."""
         mine = shingle_hashes(text)
+        positions = self._sentences.same(mine, same)
+        if not positions:
+            return []
+        return [(self.records[i], positions[i]) for i, _ in self._sharing(mine, threshold) if i in positions]
+
+    def _sharing(self, mine: np.ndarray, threshold: float) -> list[tuple[int, float]]:
+        """(passage, share) of the passages sharing at least `threshold` of `mine` or of their own hashes."""
         if not len(mine) or not len(self._flat):
             return []
         lo = np.searchsorted(self._flat, mine, side="left")
@@ -134,7 +162,7 @@ class LexicalIndex:
         passages, shared = np.unique(owners, return_counts=True)
         score = np.maximum(shared / len(mine), shared / np.maximum(self._sizes[passages], 1))
         keep = score >= threshold
-        out = [(self.records[int(i)], float(c)) for i, c in zip(passages[keep], score[keep], strict=True)]
+        out = [(int(i), float(c)) for i, c in zip(passages[keep], score[keep], strict=True)]
         out.sort(key=lambda x: -x[1])
         return out
 
@@ -149,12 +177,19 @@ class LexicalIndex:
 # arrays disagree with each other is ignored and rebuilt; a file's entries whose fingerprint or
 # passage count differs from the manifest are read again from the store.
 
-CACHE_VERSION = 4  # 4: each passage's sentence spans
+CACHE_VERSION = 5  # 4: each passage's sentence spans; 5: each sentence's shingle hashes
 _MAGIC = "rag-lexical"
 
-# A passage, its terms, its shingle hashes, and its sentences' spans relative to its text (flat
-# int32 [s0, e0, s1, e1 ...]): kept so that a new process cites without loading punkt.
-Entry = tuple[Record, list[str], np.ndarray, np.ndarray]
+
+class Entry(NamedTuple):
+    """One passage as the file keeps it."""
+
+    record: Record
+    tokens: list[str]
+    hashes: np.ndarray  # its shingle hashes, sorted and distinct
+    spans: np.ndarray  # its sentences relative to its text, flat int32 [s0, e0, s1, e1 ...]: no punkt to cite
+    sentence_hashes: np.ndarray  # each sentence's shingle hashes (sorted, distinct), end to end
+    sentence_sizes: np.ndarray  # int32, how many hashes each sentence has
 
 
 def index_file(path: Path) -> Path:
@@ -200,7 +235,8 @@ def load_synced(store, path: Path | None) -> LexicalIndex:
         fresh = store.passages_of(sorted(s for s in stale if s in manifest))
     for r in fresh:
         spans = np.asarray(relative_spans(r.text), dtype=np.int32)
-        entries.setdefault(r.metadata["source"], []).append((r, terms(r.text), shingle_hashes(r.text), spans))
+        entry = Entry(r, terms(r.text), shingle_hashes(r.text), spans, *sentence_hashes(r.text, spans))
+        entries.setdefault(r.metadata["source"], []).append(entry)
     index = _build(entries)
     index.fingerprints = manifest  # what the store's manifest said: a later change is seen against it
     _write(target, manifest, entries)
@@ -220,14 +256,19 @@ def _passage_count(row: dict | None) -> int | None:
 def _paths_agree(entries, row: dict | None) -> bool:
     """Every kept passage of a file names the file the manifest names (what a citation opens)."""
     path = (row or {}).get("path")
-    return path is None or all(e[0].metadata.get("path") == path for e in entries)
+    return path is None or all(e.record.metadata.get("path") == path for e in entries)
 
 
 def _build(entries: dict[str, list[Entry]]) -> LexicalIndex:
-    rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e[0].metadata["start"]))]
-    for r, _, _, spans in rows:
-        remember_sentence_spans(r.text, spans)
-    return LexicalIndex([r for r, _, _, _ in rows], [t for _, t, _, _ in rows], [h for _, _, h, _ in rows])
+    rows = [e for s in sorted(entries) for e in sorted(entries[s], key=lambda e: int(e.record.metadata["start"]))]
+    for e in rows:
+        remember_sentence_spans(e.record.text, e.spans)
+    return LexicalIndex(
+        [e.record for e in rows],
+        [e.tokens for e in rows],
+        [e.hashes for e in rows],
+        [(e.sentence_hashes, e.sentence_sizes) for e in rows],
+    )
 
 
 def _json(data) -> np.ndarray:
@@ -272,6 +313,7 @@ def _read(path: Path | None) -> tuple[dict[str, list[Entry]], dict[str, str]] | 
             token_at = _offsets(data["token_offsets"], len(records), len(token_ids))
             hash_at = _offsets(data["hash_offsets"], len(records), len(hashes))
             span_at = _offsets(data["span_offsets"], len(records), len(spans))
+            sentence_at, sentence_hash_at, sentence_flat, sentence_sizes = _sentences(data, span_at)
         if len(token_ids) and (token_ids.min() < 0 or token_ids.max() >= len(vocab)):
             return None
         if not all(isinstance(v, str) for v in vocab):
@@ -295,10 +337,38 @@ def _read(path: Path | None) -> tuple[dict[str, list[Entry]], dict[str, str]] | 
             sp = spans[span_at[i] : span_at[i + 1]]
             if len(sp) % 2 or (len(sp) and (sp[0] < 0 or sp[-1] > len(text) or np.any(np.diff(sp) < 0))):
                 return None  # sentence spans are ordered pairs inside the passage
-            entries.setdefault(source, []).append((Record(rid, text, meta), tokens, h, sp))
+            a, b = sentence_at[i], sentence_at[i + 1]
+            entries.setdefault(source, []).append(
+                Entry(
+                    Record(rid, text, meta), tokens, h, sp,
+                    sentence_flat[sentence_hash_at[a] : sentence_hash_at[b]], sentence_sizes[a:b],
+                )
+            )
     except Exception:  # a torn, garbled or foreign file is rebuilt, never trusted
         return None
     return entries, fingerprints
+
+
+def _sentences(data, span_at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The kept sentence hashes, checked: (each passage's first sentence, each sentence's first hash,
+    the hashes, each sentence's hash count). One count per kept span pair; each sentence's hashes
+    sorted and distinct."""
+    hashes, sizes = data["sentence_hashes"], data["sentence_sizes"]
+    if hashes.dtype != np.uint64 or sizes.dtype != np.int32 or np.any(span_at % 2):
+        raise ValueError("sentence arrays of the wrong kind")
+    sentence_at = span_at // 2
+    if sizes.shape != (sentence_at[-1],) or (len(sizes) and sizes.min() < 0):
+        raise ValueError("one hash count per sentence")
+    hash_at = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=hash_at[1:])
+    if hash_at[-1] != len(hashes):
+        raise ValueError("sentence hash counts do not add up")
+    rising = hashes[1:] > hashes[:-1]
+    starts = hash_at[1:-1]
+    rising[starts[(starts > 0) & (starts < len(hashes))] - 1] = True  # a new sentence may start lower
+    if not rising.all():
+        raise ValueError("a sentence's hashes are not sorted and distinct")
+    return sentence_at, hash_at, hashes, sizes
 
 
 def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[Entry]]) -> None:
@@ -307,17 +377,7 @@ def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[
         return
     rows = [e for s in sorted(entries) for e in entries[s]]
     vocab: dict[str, int] = {}
-    token_ids = np.fromiter(
-        (vocab.setdefault(t, len(vocab)) for _, toks, _, _ in rows for t in toks), dtype=np.int32
-    )
-    token_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(toks) for _, toks, _, _ in rows], out=token_offsets[1:])
-    hash_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(h) for _, _, h, _ in rows], out=hash_offsets[1:])
-    hashes = np.concatenate([h for _, _, h, _ in rows]).astype(np.uint64) if rows else np.zeros(0, np.uint64)
-    span_offsets = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum([len(sp) for _, _, _, sp in rows], out=span_offsets[1:])
-    spans = np.concatenate([sp for _, _, _, sp in rows]).astype(np.int32) if rows else np.zeros(0, np.int32)
+    token_ids = np.fromiter((vocab.setdefault(t, len(vocab)) for e in rows for t in e.tokens), dtype=np.int32)
     header = {"format": _MAGIC, "version": CACHE_VERSION, "count": len(rows), "fingerprints": manifest}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")  # two threads never share one
@@ -326,18 +386,31 @@ def _write(path: Path | None, manifest: dict[str, str], entries: dict[str, list[
             np.savez(
                 f,
                 header=_json(header),
-                records=_json([[r.id, r.text, r.metadata] for r, _, _, _ in rows]),
+                records=_json([[e.record.id, e.record.text, e.record.metadata] for e in rows]),
                 vocab=_json(list(vocab)),
                 token_ids=token_ids,
-                token_offsets=token_offsets,
-                hashes=hashes,
-                hash_offsets=hash_offsets,
-                spans=spans,
-                span_offsets=span_offsets,
+                token_offsets=_ends([e.tokens for e in rows]),
+                hashes=_joined([e.hashes for e in rows], np.uint64),
+                hash_offsets=_ends([e.hashes for e in rows]),
+                spans=_joined([e.spans for e in rows], np.int32),
+                span_offsets=_ends([e.spans for e in rows]),
+                sentence_hashes=_joined([e.sentence_hashes for e in rows], np.uint64),
+                sentence_sizes=_joined([e.sentence_sizes for e in rows], np.int32),
             )
         os.replace(tmp, path)
     finally:
         _remove_quietly(tmp)
+
+
+def _ends(parts) -> np.ndarray:
+    """Offsets 0, len(parts[0]), ... of `parts` laid end to end (int64, one more than there are parts)."""
+    out = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=out[1:])
+    return out
+
+
+def _joined(parts, dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
 def _remove_quietly(path: Path) -> None:

@@ -189,13 +189,15 @@ class Reader:
         entity_parts = [set(terms(e)) for e in (*question.entities, *question.context_entities)]
         entity_parts = [p for p in entity_parts if p]
         q_terms = set(question.key_terms) | set(question.context_terms)
-        q_bigrams = _bigrams(question.text)
+        q_bigrams = _pairs(terms(question.text))
         q_negated = bool(_NEGATION.search(fold(question.text)))
         unit = quantity_pattern(question)
         q_names = set(question.entities) | set(question.context_entities)
         q_words = set(words(question.search_text))
         top_score = max((p.score for p in passages), default=1.0) or 1.0
-        own_terms = [set(terms(s.text)) for s in sents]
+        term_lists = [terms(s.text) for s in sents]  # each sentence tokenised once: its terms and their pairs
+        own_terms = [set(t) for t in term_lists]
+        covs = [self._credit(question, weights, own) / total_w for own in own_terms]
         rows = []
         for (first, last), passage in zip(groups, passages, strict=True):
             if first == last:
@@ -209,13 +211,13 @@ class Reader:
                 s = sents[i]
                 own = own_terms[i]
                 window = own | (own_terms[i - 1] if i > first else set()) | (own_terms[i + 1] if i + 1 < last else set())
-                cov = self._credit(question, weights, own) / total_w
+                cov = covs[i]
                 in_unit = bool(unit and re.search(unit, fold(s.text)))
                 fits = in_unit or fits_type(question, s.text, own, q_names)
                 figure = question.qtype in _FIGURE_TYPES
                 name = question.qtype in _NAME_TYPES
                 n_words = len(s.text.split())
-                new = [w for w in _capitalised(s.text) if w not in q_words]
+                new = any(w not in q_words for w in _capitalised(s.text))
                 rows.append(
                     [
                         float(cos[i]),
@@ -230,18 +232,18 @@ class Reader:
                         self._credit(question, focus, own) / focus_w if focus else 1.0,
                         self._credit(question, weights, window) / total_w,
                         cov_passage,
-                        self._credit(question, weights, own_terms[i - 1]) / total_w if i > first else 0.0,
+                        covs[i - 1] if i > first else 0.0,
                         _share(entity_parts, own),
                         _share(entity_parts, window),
-                        len(q_bigrams & _bigrams(s.text)) / len(q_bigrams) if q_bigrams else 0.0,
+                        len(q_bigrams & _pairs(term_lists[i])) / len(q_bigrams) if q_bigrams else 0.0,
                         len(own - q_terms) / len(own) if own else 0.0,
                         float(figure and fits),
                         float(figure and not fits),
                         float(name and fits),
                         float(name and not fits),
                         float(in_unit),
-                        float(bool(new)),
-                        float(has_number(s.text) and not question.numbers),
+                        float(new),
+                        float(not question.numbers and has_number(s.text)),
                         1.0 / (1 + s.rank),
                         passage.score / top_score,
                         math.log(1 + n_words),
@@ -312,13 +314,17 @@ class Reader:
     @staticmethod
     def missing_names(question: Question, passages: list[Passage]) -> list[str]:
         """Names and numbers of the question found in none of the passages (or their copies)."""
-        texts = [t for p in passages for t in (p.text, *(loc.text for loc in p.also_in))]
-        haystack = {w.split("'")[0] for t in texts for w in words(t)}
+        # A merged copy is also its group head's `also_in`: each text is looked at once.
+        texts = list(dict.fromkeys(t for p in passages for t in (p.text, *(loc.text for loc in p.also_in))))
         missing = []
-        for name in question.entities:
-            parts = [w for w in words(name) if len(w) > 2 or w == "us"]
-            if parts and not all(w in haystack for w in parts):
-                missing.append(name)
+        if question.entities:
+            haystack = {w.split("'")[0] for t in texts for w in words(t)}
+            for name in question.entities:
+                parts = [w for w in words(name) if len(w) > 2 or w == "us"]
+                if parts and not all(w in haystack for w in parts):
+                    missing.append(name)
+        if not question.numbers:
+            return missing
         flat = re.sub(r"[^\w.,]+", " ", " " + " ".join(fold(t) for t in texts) + " ")
         for number in question.numbers:
             if not re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", flat):
@@ -343,8 +349,6 @@ def _share(parts: list[set[str]], own: set[str]) -> float:
     return sum(p <= own for p in parts) / len(parts)
 
 
-def _bigrams(text: str) -> set[tuple[str, str]]:
-    from rag.text import STOPWORDS, stem
-
-    w = [stem(t) for t in words(text) if t not in STOPWORDS]
-    return set(zip(w, w[1:], strict=False))
+def _pairs(terms_: list[str]) -> set[tuple[str, str]]:
+    """Neighbouring terms (`rag.text.terms` of a text, in order): the text's term bigrams."""
+    return set(zip(terms_, terms_[1:], strict=False))

@@ -154,6 +154,11 @@ def test_index_that_disagrees_with_the_manifest_is_read_again(ingested, monkeypa
     header = _json(arrays, "header")
     header["count"] -= 1
     del records[drop]
+    first, last = arrays["span_offsets"][drop] // 2, arrays["span_offsets"][drop + 1] // 2  # its sentences
+    sizes = arrays["sentence_sizes"]
+    a, b = int(sizes[:first].sum()), int(sizes[:last].sum())
+    arrays["sentence_hashes"] = np.concatenate([arrays["sentence_hashes"][:a], arrays["sentence_hashes"][b:]])
+    arrays["sentence_sizes"] = np.concatenate([sizes[:first], sizes[last:]])
     for flat, offsets in (("token_ids", "token_offsets"), ("hashes", "hash_offsets"), ("spans", "span_offsets")):
         o = arrays[offsets]
         arrays[flat] = np.concatenate([arrays[flat][: o[drop]], arrays[flat][o[drop + 1] :]])
@@ -223,3 +228,27 @@ def _record(i: int, text: str):
     from rag.store import Record
 
     return Record(str(i), text, {"source": f"f{i}.txt", "start": 0})
+
+
+@pytest.mark.parametrize("garble", ["count", "order", "kind"])
+def test_index_with_garbled_sentence_hashes_is_rebuilt(ingested, garble):
+    import numpy as np
+
+    bot, _ = ingested
+    path = index_file(bot.settings.lexical_path)
+    arrays = _index_arrays(path)
+    if garble == "count":  # the counts no longer add up to the hashes kept
+        arrays["sentence_sizes"] = arrays["sentence_sizes"].copy()
+        arrays["sentence_sizes"][0] += 1
+    elif garble == "order":  # the first sentence with two hashes or more has them out of order
+        sizes = arrays["sentence_sizes"]
+        at = int(sizes[: int(np.argmax(sizes >= 2))].sum())
+        arrays["sentence_hashes"] = arrays["sentence_hashes"].copy()
+        arrays["sentence_hashes"][[at, at + 1]] = arrays["sentence_hashes"][[at + 1, at]]
+    else:
+        arrays["sentence_sizes"] = arrays["sentence_sizes"].astype(np.int64)
+    np.savez(path, **arrays)
+    assert rag.lexical._read(path) is None
+    again = _reopen(bot)
+    assert len(again.lexical) == again.store.count()
+    assert rag.lexical._read(path) is not None  # written again, sound
