@@ -5,7 +5,8 @@
 Data (and only this data):
 - SQuAD 2.0 dev questions on the two FIT articles of `eval/squad2/` (imperialism, warsaw), each
   article ingested into a temporary store of its own;
-- the news gold set, `eval/gold.jsonl` and `eval/conversations.jsonl`, over `data/articles`.
+- the news gold set, `eval/gold.jsonl` and `eval/conversations.jsonl`, over `data/articles`, and the
+  follow-up conversations written for fitting only, `eval/fit_conversations.jsonl`.
 The held-out SQuAD articles (force, french-and-indian-war), `eval/heldout.jsonl` and
 `eval/heldout2.jsonl` are never read here. `eval/heldout.jsonl` and the SQuAD sample
 `eval/squad2/heldout-sample.jsonl` served as the validation sets for choosing among settings (the
@@ -166,7 +167,7 @@ def collect_news(tmp: Path) -> list[Item]:
     bot = _bot(ROOT / "data" / "articles", tmp / "store-news")
     items = []
     n = 0
-    for name in ("gold.jsonl", "conversations.jsonl"):
+    for name in ("gold.jsonl", "conversations.jsonl", "fit_conversations.jsonl"):
         for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
             turns = rec.get("turns") or [rec["question"]]
@@ -380,7 +381,7 @@ def main() -> None:
         model = {
             "about": "fitted by `python -m rag.fit_reader` on eval/squad2 (fit articles: "
             + ", ".join(FIT_ARTICLES)
-            + ") and eval/gold.jsonl + eval/conversations.jsonl; see rag/fit_reader.py",
+            + ") and eval/gold.jsonl + eval/conversations.jsonl + eval/fit_conversations.jsonl; see rag/fit_reader.py",
             "sentence": sentence,
             "select": select,
             "answer": answer,

@@ -3,7 +3,8 @@
     python -m rag.fit_short_answer            # fit and write the model
     python -m rag.fit_short_answer --measure  # also report on the held-out sets (never fitted on)
 
-Data: every answered, answerable question of `eval/gold.jsonl` (with `eval/conversations.jsonl`) and of
+Data: every answered, answerable question of `eval/gold.jsonl` (with `eval/conversations.jsonl` and
+`eval/fit_conversations.jsonl`) and of
 the two FIT articles of `eval/squad2` (imperialism, warsaw), asked through `Assistant` as a user would.
 Every candidate span (rag.short_answer.candidates) of the answer's cited sentences is labelled by
 whether it holds a gold answer (SQuAD normalisation, rag.eval.squad.contains). A logistic model is
@@ -73,9 +74,12 @@ def collect_news(name: str, tmp: Path, conversations: bool = False) -> list[Obse
 
     bot = Assistant(data_dir=ROOT / "data" / "articles", store_dir=tmp / "news", collection="news")
     bot.ingest()
-    extra = ROOT / "eval" / "conversations.jsonl" if conversations else None
+    items = load_items(ROOT / "eval" / name)
+    if conversations:
+        items += load_items(None, ROOT / "eval" / "conversations.jsonl")
+        items += load_items(None, ROOT / "eval" / "fit_conversations.jsonl")
     out = []
-    for item in load_items(ROOT / "eval" / name, extra):
+    for item in items:
         golds = [s for group in item["facts"] for s in group]
         obs = _observe(bot, "news", item["turns"], golds, item["answerable"])
         if obs is not None:
@@ -171,7 +175,8 @@ def main() -> None:
         fit_obs += collect_squad(SQUAD / "questions.jsonl", FIT_ARTICLES, Path(tmp))
         model = fit(fit_obs)
         model["about"] = (
-            "fitted by `python -m rag.fit_short_answer` on eval/gold.jsonl + eval/conversations.jsonl and the "
+            "fitted by `python -m rag.fit_short_answer` on eval/gold.jsonl + eval/conversations.jsonl + "
+            "eval/fit_conversations.jsonl and the "
             f"SQuAD fit articles ({', '.join(FIT_ARTICLES)}); threshold: lowest probability with lead "
             f"precision >= {TARGET_PRECISION} on them"
         )

@@ -85,11 +85,6 @@ def test_a_question_about_a_name_the_articles_never_mention_is_refused_without_c
     assert "kamala harris" in normalize_answer(answer.text)  # the refusal says what is missing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 11): the reader still re-cites the previous answer's sentence about Trung "
-    "instead of the New York sentence; its 'repeat' feature gets no weight from the fitting data",
-)
 def test_follow_up_question_uses_the_history(demo_bot):
     first_q = "Who did Lê Hoài Trung meet in Washington?"
     first = demo_bot.ask(first_q)

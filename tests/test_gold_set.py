@@ -1,4 +1,5 @@
-"""Checks on the evaluation gold set itself (eval/gold.jsonl and eval/conversations.jsonl).
+"""Checks on the evaluation gold set itself (eval/gold.jsonl and eval/conversations.jsonl), and on the
+conversations kept for fitting only (eval/fit_conversations.jsonl).
 
 These tests do not exercise the chatbot: they make sure the gold data is well-formed and that
 every expected fact can actually be found in the articles the item cites.
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "data" / "articles"
 GOLD = ROOT / "eval" / "gold.jsonl"
 CONVERSATIONS = ROOT / "eval" / "conversations.jsonl"
+FIT_CONVERSATIONS = ROOT / "eval" / "fit_conversations.jsonl"  # read by rag.fit_reader only
 
 GOLD_TYPES = {
     "fact",
@@ -69,7 +71,7 @@ def gold_items() -> list[dict]:
 
 
 def conversations() -> list[dict]:
-    return _load_jsonl(CONVERSATIONS)
+    return _load_jsonl(CONVERSATIONS) + _load_jsonl(FIT_CONVERSATIONS)
 
 
 def all_records() -> list[tuple[str, dict]]:
@@ -148,8 +150,8 @@ def test_conversation_schema():
         if set(record) != CONVERSATION_KEYS:
             problems.append(f"{rid}: keys {sorted(record)} != {sorted(CONVERSATION_KEYS)}")
             continue
-        if not isinstance(record["id"], str) or not record["id"].startswith("c"):
-            problems.append(f"{rid}: id must be a string like 'c01'")
+        if not isinstance(record["id"], str) or not record["id"][:1] in ("c", "f"):
+            problems.append(f"{rid}: id must be a string like 'c01' (or 'f01' in the fitting-only file)")
         turns = record["turns"]
         if not isinstance(turns, list) or not 2 <= len(turns) <= 3:
             problems.append(f"{rid}: turns must be a list of 2-3 questions")
