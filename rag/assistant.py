@@ -100,9 +100,12 @@ class Assistant:
                     progress,
                     self.sentence_vectors,
                 )
-                if report.changed:
+                kept = self.sentence_vectors.path
+                if report.changed or (kept is not None and not kept.exists()):
                     # Bring the kept lexical index up to date now (only the changed files are read),
-                    # so the next start, here or in another process, loads it as it is.
+                    # so the next start, here or in another process, loads it as it is; also when
+                    # the kept sentence vectors are gone (a store copied without them), or every
+                    # new process would embed its first answers' sentences again.
                     index = load_synced(self.store, self.settings.lexical_path)
                     self._warm_sentences(index)
                     with self._lock:

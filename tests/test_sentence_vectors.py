@@ -78,3 +78,22 @@ def test_a_passage_that_is_one_sentence_is_not_embedded_again_for_the_reader(mak
 
     kept = SentenceVectors(bot.embedder, bot.settings.sentence_vectors_path).get([sentence])
     assert seen == [sentence] and float(kept[0] @ np.asarray(real([sentence])[0])) > 0.999
+
+
+def test_an_unchanged_ingest_writes_the_sentence_vectors_back_when_they_are_gone(make_bot):
+    # A store copied without its `rag-lexical` folder: `rag ingest` finds nothing to change, yet every
+    # new process would embed its answers' sentences again (seconds on a cold `rag ask`) until it did.
+    bot, data = make_bot()
+    bot.ingest()
+    kept = bot.settings.sentence_vectors_path
+    kept.unlink()
+    from rag import Assistant
+
+    again = Assistant(data_dir=data, store_dir=bot.settings.store_dir, collection=bot.settings.collection)
+    report = again.ingest()
+    assert not report.changed and kept.is_file()
+    fresh = Assistant(data_dir=data, store_dir=bot.settings.store_dir, collection=bot.settings.collection)
+    embedder = CountingEmbedder(fresh.embedder)
+    fresh.sentence_vectors.embedder = embedder
+    fresh.ask("How long is the new bridge in Đà Nẵng?")
+    assert embedder.seen == []
