@@ -136,20 +136,25 @@ def headline(path: str | Path | None) -> str | None:
     return _headline(str(path), st.st_mtime_ns, st.st_size)
 
 
+# Where a headline's first sentence ends: ".", "!" or "?" after two lower-case letters or digits (so
+# not "U.S." or "Mr."), then space and a capital. Only for a label, so no punkt: loading it (nltk,
+# scipy) would make every `rag ask` wait two seconds to print its sources' names. On the demo,
+# SQuAD and 200 synthetic articles it gives the same labels as punkt.
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+
+
 @lru_cache(maxsize=4096)
 def _headline(path: str, mtime_ns: int, size: int) -> str | None:
-    from rag.documents import ArticleError, read_article, sentence_spans
+    from rag.documents import ArticleError, read_article
 
     try:
         article = read_article(Path(path), Path(path).name)
     except ArticleError:
         return None
     start, end = article.blocks[0]
-    spans = sentence_spans(article.text[start:end], start)
-    if not spans:
-        return None
-    s, e = spans[0]
-    text = re.sub(r"\s+", " ", article.text[s:e]).strip()
+    line = re.match(r"[^\n]*", article.text[start:end]).group(0)
+    cut = _SENTENCE_END.search(line)
+    text = re.sub(r"\s+", " ", line[: cut.start()] if cut else line).strip()
     return shorten(text) if text else None
 
 

@@ -38,6 +38,9 @@ def test_a_question_in_a_new_process_loads_no_heavy_package(demo_bot):
         f"bot = Assistant(store_dir={str(s.store_dir)!r}, data_dir={str(s.data_dir)!r}, collection={s.collection!r})\n"
         "answer = bot.ask('Who received Antony Blinken in Hanoi?')\n"
         "assert answer.citations and not answer.refused, answer\n"
+        # as `rag ask` prints it: each source named by its title or headline, outlet and date
+        "from rag.cli import format_answer\n"
+        "assert 'Vietnam News Agency' in format_answer(answer)\n"
     )
     assert {"chromadb", "onnxruntime", "tokenizers"} <= loaded
     assert not loaded & set(NEVER_TO_ANSWER), sorted(loaded & set(NEVER_TO_ANSWER))
