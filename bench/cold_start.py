@@ -95,7 +95,7 @@ def make_run(env: dict) -> dict:
                 time.sleep(0.05)
         page = time.perf_counter()
         client = Client(url, verbose=False)
-        result = client.predict(QUESTION, [], [], "", "", 5, api_name="/ask")  # as tests/test_app.py asks
+        result = client.predict(QUESTION, [], "", "", api_name="/ask")  # as tests/test_app.py asks
         answered = time.perf_counter()
         assert "Blinken" in json.dumps(result, ensure_ascii=False), result
     finally:

@@ -150,7 +150,7 @@ def test_conversation_schema():
         if set(record) != CONVERSATION_KEYS:
             problems.append(f"{rid}: keys {sorted(record)} != {sorted(CONVERSATION_KEYS)}")
             continue
-        if not isinstance(record["id"], str) or not record["id"][:1] in ("c", "f"):
+        if not isinstance(record["id"], str) or record["id"][:1] not in ("c", "f"):
             problems.append(f"{rid}: id must be a string like 'c01' (or 'f01' in the fitting-only file)")
         turns = record["turns"]
         if not isinstance(turns, list) or not 2 <= len(turns) <= 3:
