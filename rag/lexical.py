@@ -27,7 +27,7 @@ import bm25s
 import numpy as np
 
 from rag.documents import relative_spans, remember_sentence_spans
-from rag.sentence_copies import SentenceIndex
+from rag.sentence_copies import Postings, SentenceIndex
 from rag.store import Record
 from rag.text import terms, words
 
@@ -101,11 +101,8 @@ class LexicalIndex:
             # An empty passage still needs one token for bm25s; "" never matches a query term.
             self._bm25.index([t or [""] for t in self.tokens], show_progress=False)
         # Postings: every passage's shingle hashes in one sorted array, with the passage they are in.
-        self._sizes = np.array([len(h) for h in self.hashes], dtype=np.int64)
         flat = np.concatenate(self.hashes) if self.hashes else np.zeros(0, dtype=np.uint64)
-        owner = np.repeat(np.arange(len(self.hashes), dtype=np.int64), self._sizes)
-        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
-        self._flat, self._owner = flat[order], owner[order]
+        self._passages = Postings(flat, np.array([len(h) for h in self.hashes], dtype=np.int64))
         if sentences is None:
             sentences = [sentence_hashes(r.text, relative_spans(r.text)) for r in self.records]
         self._sentences = SentenceIndex([h for h, _ in sentences], [n for _, n in sentences])
@@ -151,18 +148,8 @@ class LexicalIndex:
 
     def _sharing(self, mine: np.ndarray, threshold: float) -> list[tuple[int, float]]:
         """(passage, share) of the passages sharing at least `threshold` of `mine` or of their own hashes."""
-        if not len(mine) or not len(self._flat):
-            return []
-        lo = np.searchsorted(self._flat, mine, side="left")
-        hi = np.searchsorted(self._flat, mine, side="right")
-        hit = hi > lo
-        if not hit.any():
-            return []
-        owners = np.concatenate([self._owner[a:b] for a, b in zip(lo[hit], hi[hit], strict=True)])
-        passages, shared = np.unique(owners, return_counts=True)
-        score = np.maximum(shared / len(mine), shared / np.maximum(self._sizes[passages], 1))
-        keep = score >= threshold
-        out = [(int(i), float(c)) for i, c in zip(passages[keep], score[keep], strict=True)]
+        passages, score = self._passages.sharing(mine, threshold)
+        out = [(int(i), float(c)) for i, c in zip(passages, score, strict=True)]
         out.sort(key=lambda x: -x[1])
         return out
 

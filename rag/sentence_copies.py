@@ -14,6 +14,33 @@ from collections.abc import Sequence
 import numpy as np
 
 
+class Postings:
+    """Sets of 64-bit hashes (a passage's, a sentence's) in one sorted array, each hash with its set."""
+
+    def __init__(self, flat: np.ndarray, sizes: np.ndarray) -> None:
+        """`flat`: the sets' hashes end to end; `sizes`: how many each set has."""
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        owner = np.repeat(np.arange(len(self.sizes), dtype=np.int64), self.sizes)
+        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
+        self._flat, self._owner = flat[order], owner[order]
+
+    def sharing(self, mine: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """(sets, share), sets ascending: those sharing at least `threshold` of `mine` or of their own hashes."""
+        none = np.zeros(0, np.int64), np.zeros(0)
+        if not len(mine) or not len(self._flat):
+            return none
+        lo = np.searchsorted(self._flat, mine, side="left")
+        hi = np.searchsorted(self._flat, mine, side="right")
+        hit = hi > lo
+        if not hit.any():
+            return none
+        owners = np.concatenate([self._owner[a:b] for a, b in zip(lo[hit], hi[hit], strict=True)])
+        sets, shared = np.unique(owners, return_counts=True)
+        score = np.maximum(shared / len(mine), shared / np.maximum(self.sizes[sets], 1))
+        keep = score >= threshold
+        return sets[keep], score[keep]
+
+
 class SentenceIndex:
     """Sentence-level 5-gram postings over a list of passages."""
 
@@ -23,26 +50,14 @@ class SentenceIndex:
         self._first = np.zeros(len(counts) + 1, dtype=np.int64)  # passage p's sentences: first[p]:first[p+1]
         np.cumsum(counts, out=self._first[1:])
         self._passage = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        self._sizes = np.concatenate(sizes).astype(np.int64) if len(sizes) else np.zeros(0, np.int64)
         flat = np.concatenate(hashes).astype(np.uint64) if len(hashes) else np.zeros(0, np.uint64)
-        owner = np.repeat(np.arange(len(self._sizes), dtype=np.int32), self._sizes)
-        order = np.argsort(flat)  # not stable: a hash's owners are counted, their order never matters
-        self._flat, self._owner = flat[order], owner[order]
+        per_sentence = np.concatenate(sizes) if len(sizes) else np.zeros(0, np.int64)
+        self._postings = Postings(flat, per_sentence)
 
     def same(self, mine: np.ndarray, threshold: float) -> dict[int, int]:
         """{passage: position of its first sentence that is the same as the sentence hashed `mine`}."""
-        if not len(mine) or not len(self._flat):
-            return {}
-        lo = np.searchsorted(self._flat, mine, side="left")
-        hi = np.searchsorted(self._flat, mine, side="right")
-        hit = hi > lo
-        if not hit.any():
-            return {}
-        owners = np.concatenate([self._owner[a:b] for a, b in zip(lo[hit], hi[hit], strict=True)])
-        sentences, shared = np.unique(owners, return_counts=True)
-        score = np.maximum(shared / len(mine), shared / np.maximum(self._sizes[sentences], 1))
         found: dict[int, int] = {}
-        for s in sentences[score >= threshold].tolist():  # ascending: a passage's first sentence comes first
+        for s in self._postings.sharing(mine, threshold)[0].tolist():  # ascending: a passage's first sentence first
             p = int(self._passage[s])
             found.setdefault(p, s - int(self._first[p]))
         return found
