@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +378,10 @@ def load_encoder(runtime: str) -> Any:
         return _ENCODERS[runtime]
 
 
+RECENT_QUERIES = 32  # query vectors kept per embedder
+_QUERY_LOCK = threading.Lock()
+
+
 class BatchEmbedding(ABC):
     """An embedder whose every entry point goes through one batched `embed(texts)`.
 
@@ -393,7 +398,19 @@ class BatchEmbedding(ABC):
         """One vector per text, in the order of `texts`."""
 
     def get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0]
+        """The vector of `query`; the last few are kept, since retrieval and the reader both ask for
+        the question's vector (one encoder run, or one API call, per question instead of two)."""
+        with _QUERY_LOCK:
+            cache = self.__dict__.setdefault("_recent_queries", OrderedDict())
+            if query in cache:
+                cache.move_to_end(query)
+                return list(cache[query])
+        vector = self.embed([query])[0]
+        with _QUERY_LOCK:
+            cache[query] = vector
+            while len(cache) > RECENT_QUERIES:
+                cache.popitem(last=False)
+        return list(vector)
 
     def get_text_embedding(self, text: str) -> list[float]:
         return self.embed([text])[0]

@@ -153,3 +153,17 @@ def test_weights_are_hashed_again_only_when_a_file_changed(tmp_path, monkeypatch
     assert embed.cached_weights_key(folder, tmp_path / "cache") == first and len(calls) == 1
     (folder / "config.json").write_text('{"hidden_size": 768}')
     assert embed.cached_weights_key(folder, tmp_path / "cache") != first and len(calls) == 2
+
+
+def test_the_question_is_embedded_once_per_ask(make_bot):
+    bot, _ = make_bot()
+    bot.ingest()
+    bot.ask("Who hosted Blinken in Hanoi?")  # loads what a first question loads
+    seen: list[str] = []
+    real = bot.embedder.embed
+    object.__setattr__(bot.embedder, "embed", lambda texts: seen.extend(texts) or real(texts))
+    question = "When did Trọng and Biden speak by phone?"
+    bot.ask(question)
+    assert seen == [question]  # retrieval and the reader share one vector
+    again = bot.embedder.get_query_embedding(question)
+    assert seen == [question] and np.allclose(again, real([question])[0])
