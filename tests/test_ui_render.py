@@ -73,3 +73,18 @@ def test_the_answer_s_lead_line_shows_first_in_bold_and_links_too():
     # Without leads the text is shown as it is, one block.
     plain = conversation_html([_turn("Q?", "The long answer [1].")], {})
     assert 'class="a short"' not in plain
+
+
+def test_an_answer_more_likely_to_miss_than_to_hold_says_so_under_it():
+    shaky, sure = _turn("How much did it cost?", "The embassy opened [1]."), _turn("Q?", "Sure [1].")
+    shaky["answer"].update(confidence=0.23, mode="extractive")
+    sure["answer"].update(confidence=0.81, mode="extractive")
+    page = conversation_html([shaky, sure], {})
+    assert page.count('class="unsure"') == 1 and "confidence 0.23" in page
+    assert page.index('class="unsure"') < page.index('class="sources') < page.index('id="turn-2"')  # under the answer
+    assert "*Not sure this answers what you asked (confidence 0.23)" in export_markdown([shaky, sure], {})
+    refused = _turn("Q?", "The articles don't cover this.", citations=())
+    refused["answer"].update(confidence=0.1, refused=True, mode="extractive")
+    model = _turn("Q?", "A model's verified reply [1].")
+    model["answer"].update(confidence=0.1, mode="openai")
+    assert 'class="unsure"' not in conversation_html([refused, model], {})

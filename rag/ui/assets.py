@@ -1,6 +1,11 @@
 """The page's own CSS and the few lines of script it runs (no remote files: see rag.ui.security)."""
 
 CSS = """
+/* Gradio's Source Sans Pro SemiBold file is a 5 KB subset with a handful of glyphs, so every
+   weight-600 text was set in two fonts (a thin "A" and "B" among fallback letters). The complete
+   Bold file serves weight 600 too. */
+@font-face { font-family: 'Source Sans Pro'; font-weight: 600; font-style: normal;
+  src: url('static/fonts/SourceSansPro/SourceSansPro-Bold.woff2') format('woff2'); }
 #chat .empty { color: #6b7280; padding: 12px 4px; }
 #chat .turn { border-bottom: 1px solid #e5e7eb; padding: 10px 0 14px; }
 #chat .q { font-weight: 600; margin-bottom: 6px; }
@@ -29,6 +34,7 @@ CSS = """
 .refusal { border-left: 3px solid #dc2626; background: #fef2f2; padding: 8px 10px; margin-top: 8px; }
 .also { color: #555; font-style: italic; font-size: 0.9em; }
 .notice { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; }
+.unsure { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; font-size: 0.92em; }
 .unsupported { border-left: 3px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 8px 0; }
 #status .lead { font-size: 1.05em; font-weight: 600; margin: 0 0 4px; }
 #status .hint { color: #4b5563; margin: 0; }

@@ -14,6 +14,21 @@ from rag.article_names import ArticleName, name_article, readable_date
 
 REFUSAL_MARK = "🚫 "
 UNSUPPORTED_MARK = "⚠ not supported by the articles: "
+# Confidence is calibrated (of answers at p, about p hold what was asked): below one half an answer
+# is more likely to miss than to hold it, and the reader is told so next to it.
+UNSURE_BELOW = 0.5
+
+
+def unsure_note(answer: dict) -> str | None:
+    """A line for an extractive answer more likely to miss the question than to answer it, or None."""
+    confidence = answer.get("confidence")
+    extractive = answer.get("mode", "extractive") == "extractive"  # a model's reply is verified instead
+    if answer.get("refused") or not extractive or confidence is None or confidence >= UNSURE_BELOW:
+        return None
+    return (
+        f"Not sure this answers what you asked (confidence {confidence:.2f}): these are the closest "
+        "sentences in the articles; check the quotes before relying on them."
+    )
 
 
 def esc(text: str | None) -> str:
@@ -121,6 +136,9 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
         if lead:  # the number, date or name asked for, first and in bold (Answer.short)
             bold = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", answer_html(lead, turn, cited))
             body = f'<div class="a short">{bold}</div>{body}'
+        note = unsure_note(answer)
+        if note:
+            body += f'<div class="unsure">⚠ {esc(note)}</div>'
     sources = sources_html(answer, turn, names, latest)
     return f'<div class="turn" id="turn-{turn}">{question}{body}{sources}</div>'
 
@@ -165,6 +183,8 @@ def export_markdown(turns: list[dict], names: dict[str, ArticleName]) -> str:
             lines += [f"**A:** {lead}", "", rest, ""]
         else:
             lines += [f"**A:** {(REFUSAL_MARK if answer.get('refused') else '') + answer['answer']}", ""]
+        if unsure_note(answer):
+            lines += [f"*{unsure_note(answer)}*", ""]
         for i, c in enumerate(answer.get("citations") or [], 1):
             name = article_name(c, names)
             about = " · ".join(x for x in (name.outlet, readable_date(name.date)) if x)
