@@ -20,7 +20,7 @@ from rag.ingest import Progress, ingest
 from rag.lexical import LexicalIndex, load_synced
 from rag.llm import LLMClient, LLMConfig, LLMError
 from rag.models import Answer, IngestReport, Passage
-from rag.question import analyse, previous_answer
+from rag.question import analyse, cited_quotes
 from rag.reader import Reader
 from rag.retrieve import Filters, HybridRetriever, to_passage
 from rag.sentence_vectors import SentenceVectors
@@ -213,7 +213,7 @@ class Assistant:
         # one of the two rankings finds (say, a rare name) still gets its chance.
         passages = self.retriever.retrieve(q.search_text, max(k, ANSWER_DEPTH), filters)
         # A follow-up should add to the conversation, not repeat the sentences just cited.
-        cited = _cited_quotes(history)
+        cited = cited_quotes(history)
         for item in self.extractive.stream(q, self.retriever.expand(passages), cited):
             yield replace(item, passages=passages[:k]) if isinstance(item, Answer) else item
 
@@ -301,14 +301,6 @@ class Assistant:
         english_words()
         load_model()
         self.sentence_vectors.get([])
-
-
-def _cited_quotes(history: Sequence | None) -> tuple[str, ...]:
-    """The sentences the previous answer quoted (its text between citation markers)."""
-    import re
-
-    said = previous_answer(history)
-    return tuple(q.strip() for q in re.split(r"\s*\[\d+\]\s*", said) if q.strip())
 
 
 def _check(question: str) -> str:

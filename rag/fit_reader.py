@@ -49,8 +49,8 @@ from rag.reader import (
     SENTENCE_FEATURES,
     Candidate,
     Reader,
-    _logistic,
     bootstrap_model,
+    logistic,
     sigmoid,
 )
 
@@ -108,13 +108,13 @@ def _bot(data_dir: Path, store_dir: Path):
 
 
 def _observe(bot, group: str, kind: str, question: str, history, answerable, golds, paragraph=None) -> Item:
-    from rag.assistant import ANSWER_DEPTH, _cited_quotes
-    from rag.question import analyse
+    from rag.assistant import ANSWER_DEPTH
+    from rag.question import analyse, cited_quotes
 
     q = analyse(bot.corrected(question), history)  # as Assistant.stream reads it: typos first
     reader = bot.extractive.reader
     passages = bot.retriever.expand(bot.retriever.retrieve(q.search_text, ANSWER_DEPTH))
-    sents, x = reader.featurize(q, passages, _cited_quotes(history))
+    sents, x = reader.featurize(q, passages, cited_quotes(history))
     y = np.zeros(len(sents))
     for j, s in enumerate(sents):
         if not answerable:
@@ -320,7 +320,7 @@ def main() -> None:
             part = fit_logistic(x, y, SENTENCE_FEATURES)
             for i in items:
                 if i.group == g and i.sentences:
-                    i.oof = _logistic(part, i.x)
+                    i.oof = logistic(part, i.x)
         x, y = sentence_data(items)
         sentence = fit_logistic(x, y, SENTENCE_FEATURES)
         print("sentence model:", dict(zip(SENTENCE_FEATURES, sentence["coef"], strict=True)))
@@ -341,7 +341,7 @@ def main() -> None:
         oof_conf = np.zeros(len(label))
         for g in groups:
             part = fit_logistic(a[group_of != g], label[group_of != g], ANSWER_FEATURES, weight[group_of != g])
-            oof_conf[group_of == g] = sigmoid(_logistic(part, a[group_of == g]))
+            oof_conf[group_of == g] = sigmoid(logistic(part, a[group_of == g]))
         answer = fit_logistic(a, label, ANSWER_FEATURES, weight)
         print("answer model:", dict(zip(ANSWER_FEATURES, answer["coef"], strict=True)))
         for d in ("squad", "news"):

@@ -89,7 +89,7 @@ _DATE_RE = re.compile(
     r"\d+(?:st|nd|rd|th) (?:anniversary|founding)|anniversary)\b",
     re.I,
 )
-_TITLE_WORDS = frozenset(
+TITLE_WORDS = frozenset(
     stem(w)
     for w in """president secretary minister chairman chairwoman chief head leader administrator
     advisor adviser envoy ambassador general premier officer director spokesperson spokesman
@@ -334,6 +334,12 @@ def previous_answer(history: Sequence | None) -> str:
     return ""
 
 
+def cited_quotes(history: Sequence | None) -> tuple[str, ...]:
+    """The sentences the previous answer quoted (its text between citation markers)."""
+    said = previous_answer(history)
+    return tuple(q.strip() for q in re.split(r"\s*\[\d+\]\s*", said) if q.strip())
+
+
 _SETTING = ("in", "at", "on", "from", "to", "during")  # prepositions before a place or a time
 _SINGULAR_PERSON = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
 
@@ -344,16 +350,16 @@ def bare_name(run: str) -> str | None:
     kept = words(run)  # "viet nam" reads as "vietnam", a country, not a person
     # Titles, offices and bodies come first in news style; the name is the run's tail.
     while kept and (
-        kept[0] in STOPWORDS or kept[0] in NOT_NAMES or kept[0] in ORG_WORDS or stem(kept[0]) in _TITLE_WORDS
-        or kept[0] in _OFFICE_WORDS
+        kept[0] in STOPWORDS or kept[0] in NOT_NAMES or kept[0] in ORG_WORDS or stem(kept[0]) in TITLE_WORDS
+        or kept[0] in OFFICE_WORDS
     ):
         kept = kept[1:]
-    if len(kept) < 2 or kept[-1] in ORG_WORDS or any(w in ORG_WORDS or w in _OFFICE_WORDS for w in kept):
+    if len(kept) < 2 or kept[-1] in ORG_WORDS or any(w in ORG_WORDS or w in OFFICE_WORDS for w in kept):
         return None
     return " ".join(kept)
 
 
-_OFFICE_WORDS = frozenset("foreign prime general central external public national international".split())
+OFFICE_WORDS = frozenset("foreign prime general central external public national international".split())
 
 
 def salient_person(text: str, prev_question: str, prev_answer: str) -> str | None:
@@ -410,18 +416,18 @@ def person_names(sentence: str) -> list[str]:
     for m in re.finditer(r"(?:[A-ZÀ-Ỹ][\w’'-]+\s+){1,5}[A-ZÀ-Ỹ][\w’'-]+", sentence):
         name = fold(m.group(0))
         last = re.sub(r"['’]s$", "", name.split()[-1])
-        if last not in ORG_WORDS and not all(stem(w) in _TITLE_WORDS for w in name.split()):
+        if last not in ORG_WORDS and not all(stem(w) in TITLE_WORDS for w in name.split()):
             out.append(name)
     return out
 
 
 def is_title(term: str) -> bool:
-    return term in _TITLE_WORDS
+    return term in TITLE_WORDS
 
 
 # --- what kind of thing a sentence offers (answer-type fit) ---------------------------------
 
-_DAY_OF_MONTH = re.compile(
+DAY_OF_MONTH = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
@@ -431,7 +437,7 @@ _DATE_WORD = re.compile(
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
 )
 _PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t)\s+(?:the\s+)?([A-ZÀ-Ỹ][\w’'-]*(?:\s+[A-ZÀ-Ỹ][\w’'-]*)*)")
-_NUMBER_WORDS = (
+NUMBER_WORDS = (
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozens?)"
 )
@@ -449,7 +455,7 @@ def quantity_pattern(question: Question) -> str | None:
         unit = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
     else:
         return None
-    figure = rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
+    figure = rf"(?:\d[\d.,]*|{NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"
     if unit.startswith("year"):  # "how many years", not "how long ago"
         # An anniversary counts years: "the 10th anniversary" answers "how many years".
         figure += r"|\b\d+(?:st|nd|rd|th)\s+anniversary\b"
@@ -476,7 +482,7 @@ def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: s
         # Figures, not the day of a date or a year.
         found = [
             n
-            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", _DAY_OF_MONTH.sub(" ", sentence))
+            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", DAY_OF_MONTH.sub(" ", sentence))
             if not re.fullmatch(r"(19|20)\d\d", n.rstrip(".,"))
         ]
         return any(n.rstrip(".,") not in question_numbers for n in found) or (

@@ -97,7 +97,7 @@ def bootstrap_model() -> dict:
     }
 
 
-def _logistic(part: dict, x: np.ndarray) -> np.ndarray:
+def logistic(part: dict, x: np.ndarray) -> np.ndarray:
     """A fitted logistic model: standardise, weigh, squash (one row of `x` per item)."""
     z = (x - np.asarray(part["mean"])) / np.asarray(part["scale"])
     return z @ np.asarray(part["coef"]) + part["intercept"]
@@ -154,13 +154,13 @@ class Reader:
         sents, x = self.featurize(question, passages, history_quotes)
         if not sents:
             return Reading([], None, [], 0.0)
-        logits = _logistic(self.model["sentence"], x)
+        logits = logistic(self.model["sentence"], x)
         cands = [Candidate(s, x[j], float(logits[j]), float(sigmoid(logits[j]))) for j, s in enumerate(sents)]
         cands.sort(key=lambda c: -c.logit)
         picked = self.pick(question, cands)
         missing = self.missing_names(question, passages)
         a = self.answer_features(question, cands, picked, missing)
-        confidence = float(sigmoid(_logistic(self.model["answer"], a[None, :])[0]))
+        confidence = float(sigmoid(logistic(self.model["answer"], a[None, :])[0]))
         return Reading(cands, a, picked, confidence, tuple(missing))
 
     def featurize(

@@ -28,12 +28,12 @@ import numpy as np
 from rag.citations import Sentence, sentences_of
 from rag.documents import is_heading, sentence_spans
 from rag.question import (
-    _DAY_OF_MONTH,
-    _NUMBER_WORDS,
-    _OFFICE_WORDS,
-    _TITLE_WORDS,
+    DAY_OF_MONTH,
     NOT_NAMES,
+    NUMBER_WORDS,
+    OFFICE_WORDS,
     ORG_WORDS,
+    TITLE_WORDS,
     Question,
     person_names,
     quantity_pattern,
@@ -72,7 +72,7 @@ _MODIFIER = r"(?:(?:more|less|fewer) than|over|about|around|nearly|almost|some|u
 _SCALE = r"(?:hundred|thousand|million|billion|trillion|bn|m|mn)"
 _FIGURE = re.compile(
     rf"(?<![\w.])(?:{_MODIFIER})?(?:(?:US)?\$|€|£|¥)?\s?"
-    rf"(?:\d[\d,.]*\d|\d|{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})*)"
+    rf"(?:\d[\d,.]*\d|\d|{NUMBER_WORDS}(?:[- ]{NUMBER_WORDS})*)"
     rf"(?:\s?(?:%|per ?cent))?(?:[- ]{_SCALE})?(?![\w])",
     re.I,
 )
@@ -136,7 +136,7 @@ def _unit(question: Question) -> str | None:
     if not noun:
         return None
     unit = re.escape(re.sub(r"(?<=\w\w)(e?s)$", "", noun)) + r"\w*"
-    return rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:[\w-]+\s+)?{unit}\b"
+    return rf"(?:\d[\d.,]*|{NUMBER_WORDS})\s+(?:[\w-]+\s+)?{unit}\b"
 
 
 # --- candidates -----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def _spans(kind: str, text: str, question: Question, lower: frozenset[str] = fro
                 continue  # "may", "march" as words
             out.append((s, e))
     elif kind == "figure":
-        masked = _DAY_OF_MONTH.sub(lambda m: " " * len(m.group(0)), text)
+        masked = DAY_OF_MONTH.sub(lambda m: " " * len(m.group(0)), text)
         for m in _FIGURE.finditer(masked):
             s, e = m.span()
             piece = text[s:e].strip()
@@ -246,10 +246,10 @@ def _trim_name(text: str, s: int, e: int, people: bool, standalone: set[str]) ->
     if people:
         # A person's name follows the titles and bodies: "US National Security Advisor Jake Sullivan".
         folded = [fold(t.group(0)).strip(",.’'") for t in toks]
-        cut = [i for i, w in enumerate(folded) if stem(w) in _TITLE_WORDS or w in _OFFICE_WORDS or w in ORG_WORDS
+        cut = [i for i, w in enumerate(folded) if stem(w) in TITLE_WORDS or w in OFFICE_WORDS or w in ORG_WORDS
                or w in NOT_NAMES or w in STOPWORDS]
         if cut:
-            titled = any(stem(folded[i]) in _TITLE_WORDS for i in cut)
+            titled = any(stem(folded[i]) in TITLE_WORDS for i in cut)
             toks = toks[cut[-1] + 1 :]
     while toks and fold(toks[0].group(0)) in STOPWORDS:
         toks = toks[1:]
@@ -351,7 +351,7 @@ def candidates(question: Question, sentences: list[Sentence], confidence: float 
             float(unit_fit),
             float(bool(re.search(rf"\d\s?(?:%|per ?cent)|[$€£¥]|\b{_SCALE}\b", text, re.I))),
             float(kind == "date" and bool(re.search(r"\d", text))),
-            float(titled or stem(before_tok) in _TITLE_WORDS),
+            float(titled or stem(before_tok) in TITLE_WORDS),
             float(before_tok in _PREPS),
             float(len(own) > 1),
             float(any(w in q_words for w in own)),
