@@ -171,6 +171,11 @@ def main() -> None:
     parser.add_argument("--measure", action="store_true", help="also report on the held-out sets")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rag-fit-short-") as tmp:
+        import rag.short_answer
+
+        # Earlier turns are answered without a lead while collecting, so that the fit depends on the
+        # data and the shipped reader only, not on the lead model it replaces.
+        rag.short_answer.MODEL_PATH = Path(tmp) / "no-short-answer-model.json"
         fit_obs = collect_news("gold.jsonl", Path(tmp), conversations=True)
         fit_obs += collect_squad(SQUAD / "questions.jsonl", FIT_ARTICLES, Path(tmp))
         model = fit(fit_obs)

@@ -432,6 +432,7 @@ DAY_OF_MONTH = re.compile(
     r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
 )
+_YEAR = re.compile(r"(?<![\w-])(?:19|20)\d\d\b")
 _DATE_WORD = re.compile(
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -485,8 +486,10 @@ def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: s
             for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", DAY_OF_MONTH.sub(" ", sentence))
             if not re.fullmatch(r"(19|20)\d\d", n.rstrip(".,"))
         ]
+        # With no such figure, a number written in words ("three", "a million") still fits; the
+        # digits of a date or a year never do.
         return any(n.rstrip(".,") not in question_numbers for n in found) or (
-            not found and has_number(sentence)
+            not found and has_number(_YEAR.sub(" ", DAY_OF_MONTH.sub(" ", sentence)))
         )
     if qtype == "date":
         return has_date(sentence)

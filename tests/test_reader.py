@@ -131,3 +131,19 @@ def test_a_follow_up_on_a_new_topic_does_not_inherit_the_earlier_topic():
     assert "trade" in q.key_terms
     assert "meet" not in q.context_terms  # the earlier question's topic is not what is asked now
     assert q.context_entities[0] == "pham minh chinh"  # "he": the person the answer named
+
+
+def test_the_digits_of_a_date_or_a_year_are_no_figure_for_a_how_many_question():
+    from rag.question import fits_type
+    from rag.text import terms
+
+    question = analyse("How old is the harbour master?")
+    assert question.qtype == "number"
+
+    def fits(sentence: str) -> bool:
+        return fits_type(question, sentence, set(terms(sentence)), set(question.entities))
+
+    assert not fits("The harbour master met the mayor on March 29, 2023, and again on 2 April.")
+    assert not fits("The harbour master took office in 2019.")
+    assert fits("The harbour master is 58 and has served for three decades.")
+    assert fits("The harbour master has served for three decades.")  # a number in words
