@@ -278,6 +278,7 @@ def format_answer(answer, outlets: dict[str, str] | None = None) -> str:
     """The answer, then each citation: the article's name, outlet and date, the file and offsets,
     the quote, and other files carrying it."""
     from rag.article_names import name_article
+    from rag.models import unsure_note
 
     lines = [answer.text]
     if answer.standalone_question:
@@ -293,6 +294,9 @@ def format_answer(answer, outlets: dict[str, str] | None = None) -> str:
             lines.append("    also in: " + ", ".join(f"{loc.source} [{loc.start}:{loc.end}]" for loc in c.also_in))
     if answer.confidence is not None and answer.mode == "extractive":
         lines.append(f"confidence {answer.confidence:.2f}" + (" (below the operating point: refused)" if answer.refused else ""))
+    note = unsure_note(answer.refused, answer.mode, answer.confidence)
+    if note:
+        lines.append(note)
     if answer.notice:
         lines.append(f"note: {answer.notice}")
     return "\n".join(lines)

@@ -69,6 +69,22 @@ class Citation:
         return d
 
 
+# Confidence is calibrated (of answers at p, about p hold what was asked): below one half an
+# extractive answer is more likely to miss the question than to answer it, and the reader is told so.
+UNSURE_BELOW = 0.5
+
+
+def unsure_note(refused: bool, mode: str | None, confidence: float | None) -> str | None:
+    """The line shown with an extractive answer more likely to miss the question than to answer it
+    (UI, export and CLI alike), or None; a model's reply is verified instead."""
+    if refused or (mode or "extractive") != "extractive" or confidence is None or confidence >= UNSURE_BELOW:
+        return None
+    return (
+        f"Not sure this answers what you asked (confidence {confidence:.2f}): these are the closest "
+        "sentences in the articles; check the quotes before relying on them."
+    )
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer whose every sentence ends with `[n]`, `n` indexing `citations` from 1."""

@@ -132,3 +132,15 @@ def test_ingest_nonexistent_path_fails_naming_it(tmp_path):
     assert proc.returncode != 0
     assert "/nonexistent" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_an_answer_more_likely_to_miss_than_to_hold_says_so():
+    from rag.cli import format_answer
+    from rag.models import Answer
+
+    def shown(confidence, refused=False, mode="extractive"):
+        return format_answer(Answer("Q?", "Some sentence. [1]", [], refused, [], mode=mode, confidence=confidence))
+
+    assert "Not sure this answers what you asked (confidence 0.31)" in shown(0.31)
+    assert "Not sure" not in shown(0.74)
+    assert "Not sure" not in shown(0.1, refused=True) and "Not sure" not in shown(0.1, mode="openai")

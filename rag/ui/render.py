@@ -10,25 +10,16 @@ from __future__ import annotations
 import html
 import re
 
+from rag import models
 from rag.article_names import ArticleName, name_article, readable_date
 
 REFUSAL_MARK = "🚫 "
 UNSUPPORTED_MARK = "⚠ not supported by the articles: "
-# Confidence is calibrated (of answers at p, about p hold what was asked): below one half an answer
-# is more likely to miss than to hold it, and the reader is told so next to it.
-UNSURE_BELOW = 0.5
 
 
 def unsure_note(answer: dict) -> str | None:
-    """A line for an extractive answer more likely to miss the question than to answer it, or None."""
-    confidence = answer.get("confidence")
-    extractive = answer.get("mode", "extractive") == "extractive"  # a model's reply is verified instead
-    if answer.get("refused") or not extractive or confidence is None or confidence >= UNSURE_BELOW:
-        return None
-    return (
-        f"Not sure this answers what you asked (confidence {confidence:.2f}): these are the closest "
-        "sentences in the articles; check the quotes before relying on them."
-    )
+    """`rag.models.unsure_note` for an answer as a dict (`Answer.to_dict()`)."""
+    return models.unsure_note(bool(answer.get("refused")), answer.get("mode"), answer.get("confidence"))
 
 
 def esc(text: str | None) -> str:
