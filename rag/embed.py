@@ -392,6 +392,7 @@ class BatchEmbedding(ABC):
     def __init__(self, model_name: str, embed_batch_size: int) -> None:
         self.model_name = model_name
         self.embed_batch_size = embed_batch_size
+        self._recent_queries: OrderedDict[str, list[float]] = OrderedDict()  # see get_query_embedding
 
     @abstractmethod
     def embed(self, texts: list[str]) -> list[list[float]]:
@@ -400,8 +401,8 @@ class BatchEmbedding(ABC):
     def get_query_embedding(self, query: str) -> list[float]:
         """The vector of `query`; the last few are kept, since retrieval and the reader both ask for
         the question's vector (one encoder run, or one API call, per question instead of two)."""
+        cache = self._recent_queries
         with _QUERY_LOCK:
-            cache = self.__dict__.setdefault("_recent_queries", OrderedDict())
             if query in cache:
                 cache.move_to_end(query)
                 return list(cache[query])

@@ -481,15 +481,16 @@ def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: s
     if qtype == "number":
         question_numbers = set(question.numbers)
         # Figures, not the day of a date or a year.
+        undated = DAY_OF_MONTH.sub(" ", sentence)
         found = [
             n
-            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", DAY_OF_MONTH.sub(" ", sentence))
+            for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", undated)
             if not re.fullmatch(r"(19|20)\d\d", n.rstrip(".,"))
         ]
         # With no such figure, a number written in words ("three", "a million") still fits; the
         # digits of a date or a year never do.
         return any(n.rstrip(".,") not in question_numbers for n in found) or (
-            not found and has_number(_YEAR.sub(" ", DAY_OF_MONTH.sub(" ", sentence)))
+            not found and has_number(_YEAR.sub(" ", undated))
         )
     if qtype == "date":
         return has_date(sentence)

@@ -33,8 +33,8 @@ CSS = """
   margin-left: 6px; cursor: pointer; font-size: 1em; color: #1d4ed8; }
 .refusal { border-left: 3px solid #dc2626; background: #fef2f2; padding: 8px 10px; margin-top: 8px; }
 .also { color: #555; font-style: italic; font-size: 0.9em; }
-.notice { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; }
-.unsure { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; font-size: 0.92em; }
+.notice, .unsure { border-left: 3px solid #d97706; background: #fffbeb; padding: 6px 10px; margin: 8px 0; }
+.unsure { font-size: 0.92em; }
 .unsupported { border-left: 3px solid #dc2626; background: #fef2f2; padding: 6px 10px; margin: 8px 0; }
 #status .lead { font-size: 1.05em; font-weight: 600; margin: 0 0 4px; }
 #status .hint { color: #4b5563; margin: 0; }

@@ -127,8 +127,7 @@ def turn_html(t: dict, turn: int, names: dict[str, ArticleName], latest: bool) -
         if lead:  # the number, date or name asked for, first and in bold (Answer.short)
             bold = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", answer_html(lead, turn, cited))
             body = f'<div class="a short">{bold}</div>{body}'
-        note = unsure_note(answer)
-        if note:
+        if note := unsure_note(answer):
             body += f'<div class="unsure">⚠ {esc(note)}</div>'
     sources = sources_html(answer, turn, names, latest)
     return f'<div class="turn" id="turn-{turn}">{question}{body}{sources}</div>'
@@ -174,8 +173,8 @@ def export_markdown(turns: list[dict], names: dict[str, ArticleName]) -> str:
             lines += [f"**A:** {lead}", "", rest, ""]
         else:
             lines += [f"**A:** {(REFUSAL_MARK if answer.get('refused') else '') + answer['answer']}", ""]
-        if unsure_note(answer):
-            lines += [f"*{unsure_note(answer)}*", ""]
+        if note := unsure_note(answer):
+            lines += [f"*{note}*", ""]
         for i, c in enumerate(answer.get("citations") or [], 1):
             name = article_name(c, names)
             about = " · ".join(x for x in (name.outlet, readable_date(name.date)) if x)
