@@ -240,9 +240,6 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
         # A place or time the follow-up replaces ("... in Washington?" -> "... in New York?") is no
         # longer context.
         kept = [e for e in prev_entities if not (entities and is_setting(prev_text, e, _SETTING))]
-        # A question typed in lower case has no capitalised names: its people are found by the answer's.
-        kept += [n for n in _named_in(prev_text, _answer_people(previous_answer(history)))
-                 if not any(_in(e, n) or _in(n, e) for e in kept)]
         if person:
             # "What did he thank the US for?" after "Which Prime Minister hosted Blinken?": "he" is
             # the person the answer named; the earlier question's other words are not what is asked.
@@ -366,19 +363,16 @@ OFFICE_WORDS = frozenset("foreign prime general central external public national
 
 
 def salient_person(text: str, prev_question: str, prev_answer: str) -> str | None:
-    """Who a singular pronoun ("he", "his", "she") of a follow-up means: the person a "who is X?"
-    asked about; after another who-question, the first person the answer named (its lead, when it
-    has one) that the question did not; otherwise the first person the earlier
-    question named (in capitals, or in lower case as the answer spells them), or else its answer's."""
+    """Who a singular pronoun ("he", "his", "she") of a follow-up means: after a who-question, the
+    first person the answer named that the question did not; otherwise the first person named in
+    the earlier question, or else in its answer."""
     if not _SINGULAR_PERSON.search(text):
         return None
     said = re.sub(r"\s*\[\d+\]", "", prev_answer)
-    answered = _answer_people(prev_answer)
-    asked = _named_in(prev_question, answered)
-    if asked and _asks_who_is(prev_question, asked[0]):  # "who is bui thanh son": he is the one asked about
-        return asked[0]
+    asked = [n for n in (bare_name(r) for r in person_names(prev_question)) if n]
+    answered = [n for n in (bare_name(r) for r in person_names(said)) if n]
     if question_type(prev_question) == "person":
-        for name in answered:  # the answer's lead ("**John Kerry** [1]"), when it has one, comes first
+        for name in answered:
             if not any(_in(name, a) or _in(a, name) for a in asked) and not is_setting(said, name):
                 return name
     if asked:
@@ -389,43 +383,6 @@ def salient_person(text: str, prev_question: str, prev_answer: str) -> str | Non
         full = next((n for n in answered if e in n.split()), None)
         return full or e
     return answered[0] if answered else None
-
-
-def _answer_people(answer: str) -> list[str]:
-    """The people an answer names (bare names, in order, once each)."""
-    said = re.sub(r"\s*\[\d+\]", "", answer)
-    return list(dict.fromkeys(n for n in (bare_name(r) for r in person_names(said)) if n))
-
-
-def _named_in(question: str, answered: list[str]) -> list[str]:
-    """The people `question` names, in the order it names them: its runs of capitalised words, and
-    (for a question typed in lower case, "did trong accept ...") the people of the answer whose name,
-    or a part of it, the question uses ("trong" -> "nguyen phu trong")."""
-    q = words(question)
-    found: dict[str, int] = {}
-    for run in person_names(question):
-        name = bare_name(run)
-        if name:
-            found.setdefault(name, _first_index(q, name.split()))
-    for name in answered:
-        parts = name.split()
-        at = [i for i, w in enumerate(q) if w in parts and len(w) > 2]
-        if at and not any(_in(name, f) or _in(f, name) for f in found):
-            found[name] = at[0]
-    return sorted(found, key=found.get)
-
-
-def _first_index(q: list[str], parts: list[str]) -> int:
-    return next((i for i, w in enumerate(q) if w in parts), len(q))
-
-
-def _asks_who_is(question: str, name: str) -> bool:
-    """"Who is X?", "who was the minister X": the question asks who the named person is."""
-    m = re.match(r"(?:and |so )?who(?: is|'s| was)\s+(.*)", fold(question))
-    if not m:
-        return False
-    rest = [w for w in words(m.group(1)) if w not in STOPWORDS and stem(w) not in TITLE_WORDS and w not in OFFICE_WORDS]
-    return bool(rest) and set(rest) <= set(name.split())
 
 
 def is_follow_up(text: str, entities: Sequence[str]) -> bool:
