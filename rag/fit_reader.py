@@ -7,8 +7,8 @@ Data (and only this data):
   article ingested into a temporary store of its own;
 - the news gold set, `eval/gold.jsonl` and `eval/conversations.jsonl`, over `data/articles`, and the
   follow-up conversations written for fitting only, `eval/fit_conversations.jsonl`.
-The held-out SQuAD articles (force, french-and-indian-war), `eval/heldout.jsonl` and
-`eval/heldout2.jsonl` are never read here. `eval/heldout.jsonl` and the SQuAD sample
+The held-out SQuAD articles (force, french-and-indian-war), `eval/heldout.jsonl`,
+`eval/heldout2.jsonl` and `eval/heldout3.jsonl` are never read here. `eval/heldout.jsonl` and the SQuAD sample
 `eval/squad2/heldout-sample.jsonl` served as the validation sets for choosing among settings (the
 operating point, whether to add typed variants); `eval/heldout2.jsonl`, written afterwards and run
 once, and the held-out SQuAD articles are what the README's figures are measured on.
