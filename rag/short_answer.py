@@ -476,14 +476,18 @@ def _file_before(sentence: Sentence) -> list[Sentence]:
 
 
 def who(sentence: Sentence) -> Span | None:
-    """For a sentence opening with "He"/"She"/"His"/"Her", the person it means: the first person the
-    antecedent sentence names, with a title ("Prime Minister Pham Minh Chinh") or as its subject
+    """For a sentence opening with "He"/"She"/"His"/"Her", the person it means: the antecedent
+    sentence's subject when that is a title ("The PM took the occasion ..." -> "The PM"), else the
+    first person it names, with a title ("Prime Minister Pham Minh Chinh") or as its subject
     ("Pham Minh Chinh said ..."); None when that is not plain (then the whole sentence is quoted)."""
     if not re.match(r"(?:He|She|His|Her)\b", sentence.text):
         return None
     prev = antecedent(sentence)
     if prev is None:
         return None
+    described = _described_subject(prev.text)
+    if described is not None:  # "The PM emphasised ...": "He" is the PM
+        return Span(prev, prev.start, prev.start + described, prev.text[:described], "who")
     for s, e in _name_runs(prev.text, None):
         trimmed = _trim_name(prev.text, s, e, True, set())
         if trimmed is None:
@@ -494,4 +498,22 @@ def who(sentence: Sentence) -> Span | None:
         if titled or (subject and len(text.split()) >= 2):
             return Span(prev, prev.start + start, prev.start + end, text, "who")
         return None
+    return None
+
+
+def _described_subject(text: str) -> int | None:
+    """The end of a sentence-opening "The <title>" ("The PM", "The Foreign Minister", "The US
+    diplomat"): who the sentence is about when it names no one by name; None otherwise."""
+    m = re.match(r"The((?:\s+[\w.’'-]+){1,4})", text)
+    if not m:
+        return None
+    end = len("The")
+    for piece in re.finditer(r"\s+([\w.’'-]+)", m.group(1)):
+        word = piece.group(1)
+        end += len(piece.group(0))
+        if word in ("PM", "FM") or stem(word.lower()) in TITLE_WORDS:
+            office = re.match(r"\s+of\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*", text[end:])
+            return end + (office.end() if office else 0)  # "The Secretary of State"
+        if not (word[:1].isupper() or word.lower() in ("party",)):  # "The Vietnamese official", not "The two sides"
+            return None
     return None

@@ -91,6 +91,19 @@ def test_a_later_he_gets_the_name_a_first_they_gets_the_sentence_before():
     assert who(they) is None
 
 
+def test_he_after_a_sentence_about_the_pm_is_the_pm_not_someone_that_sentence_names():
+    # "The PM ... to President Biden. He proposed ...": "He" is the sentence's subject, the PM.
+    text = (
+        "The PM took the occasion to extend his wishes and regards to President Biden and other US leaders. "
+        "He proposed closer ties. The Secretary of State reiterated the invitation. He also affirmed support. "
+        "The two sides shared views. They agreed."
+    )
+    pm, he, secretary, he2, sides, they = _sentences(text)
+    assert who(he).text == "The PM" and text[who(he).start - 100 : who(he).end - 100] == "The PM"
+    assert who(he2).text == "The Secretary of State"
+    assert who(they) is None  # "They" is explained by the whole sentence before, as before
+
+
 # --- through the public API on the demo corpus -----------------------------------------------------
 
 
@@ -122,7 +135,8 @@ def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
     answer = demo_bot.ask("How many Vietnamese live in the US?")
     assert not re.match(r"(He|She|They)\b", answer.citations[0].quote), answer.text
     he = next(i for i, c in enumerate(answer.citations) if c.quote.startswith("He called"))
-    assert he > 0 and "PM" in answer.citations[he - 1].quote
+    assert he > 0 and answer.citations[he - 1].quote == "The PM"  # who "He" is, not the whole sentence before
+    assert f"(He: The PM [{he}]) He called" in answer.text
     for c in answer.citations:
         assert file_text(c.path)[c.start : c.end] == c.quote
 
