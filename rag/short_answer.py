@@ -10,8 +10,9 @@ leads the answer when its probability reaches the fitted operating point; otherw
 (a wrong lead is worse than none). A lead is a verbatim span of a cited sentence, with its offsets.
 
 A cited sentence that opens with "He", "She", "They" or "That was ..." does not say who or what it
-means: `who` finds the person a "He"/"She" stands for (the name quoted from the sentence before, a
-citation of its own), `antecedent` the sentence before it that says who or what, quoted whole.
+means: `who` finds who a "He"/"She" stands for (the name or title quoted from the sentence before, a
+citation of its own) and who a "They" are (two people named together, or a plural title), and
+`antecedent` the sentence before it that says who or what, quoted whole when `who` finds nothing plain.
 """
 
 from __future__ import annotations
@@ -480,6 +481,8 @@ def who(sentence: Sentence) -> Span | None:
     sentence's subject when that is a title ("The PM took the occasion ..." -> "The PM"), else the
     first person it names, with a title ("Prime Minister Pham Minh Chinh") or as its subject
     ("Pham Minh Chinh said ..."); None when that is not plain (then the whole sentence is quoted)."""
+    if re.match(r"(?:They|Their)\b", sentence.text):
+        return _who_they_are(sentence)
     if not re.match(r"(?:He|She|His|Her)\b", sentence.text):
         return None
     prev = antecedent(sentence)
@@ -499,6 +502,29 @@ def who(sentence: Sentence) -> Span | None:
             return Span(prev, prev.start + start, prev.start + end, text, "who")
         return None
     return None
+
+
+def _who_they_are(sentence: Sentence) -> Span | None:
+    """For "They ...", the antecedent sentence's subject when it is plainly several: two named by
+    "and" ("Minister ... Bui Thanh Son and US Secretary of State Antony Blinken shared ...") or a
+    plural title ("The US officials affirmed ..."); None otherwise (the sentence is quoted whole)."""
+    prev = antecedent(sentence)
+    if prev is None:
+        return None
+    end = _described_subject(prev.text)
+    if end is not None and not prev.text[:end].endswith("s"):
+        end = None  # "The PM" is not "they"
+    if end is None:
+        both = _COORDINATED.match(prev.text)
+        end = both.end(1) if both else None
+    if end is None:
+        return None
+    return Span(prev, prev.start, prev.start + end, prev.text[:end], "who")
+
+
+# A sentence-opening subject of capitalised names joined by "and", then a lower-case verb.
+_NAMEISH = r"[A-ZÀ-Ỹ][\w’'.-]*(?:\s+(?:(?:of|for|the|de)\s+)*[A-ZÀ-Ỹ][\w’'.-]*)*"
+_COORDINATED = re.compile(rf"({_NAMEISH}\s+and\s+(?:the\s+)?{_NAMEISH})\s+[a-z]")
 
 
 def _described_subject(text: str) -> int | None:

@@ -104,6 +104,20 @@ def test_he_after_a_sentence_about_the_pm_is_the_pm_not_someone_that_sentence_na
     assert who(they) is None  # "They" is explained by the whole sentence before, as before
 
 
+def test_they_after_two_people_named_together_or_a_plural_title_is_them():
+    text = (
+        "Minister Bui Thanh Son and US Secretary of State Antony Blinken held talks. They reviewed trade. "
+        "The US officials affirmed support. They valued the talks. "
+        "The PM thanked the US. They agreed."
+    )
+    pair, they1, officials, they2, pm, they3 = _sentences(text)
+    assert who(they1).text == "Minister Bui Thanh Son and US Secretary of State Antony Blinken"
+    assert who(they2).text == "The US officials"
+    assert who(they3) is None  # "The PM" is one person: "They" then gets the whole sentence before
+    (before, _), = explained([they3])
+    assert before == pm
+
+
 # --- through the public API on the demo corpus -----------------------------------------------------
 
 
