@@ -15,15 +15,15 @@ from conftest import ROOT
 
 from rag.eval.runner import THRESHOLDS, load_items, run
 
-# today (2026-12-02): fact coverage 0.780, 0.794 and 0.812, false refusals 0.089, 0.000 and 0.000,
-# unanswerable refused 0.200, 0.312 and 1.000 (2 of 2)
+# today (2026-12-02): fact coverage 0.824, 0.794 and 0.812, false refusals 0.067, 0.000 and 0.000,
+# unanswerable refused 0.267, 0.312 and 1.000 (2 of 2)
 HELDOUT_NEWS = {
     "heldout.jsonl": {"fact_coverage": 0.74, "false_refusal_rate": 0.20, "refusal_recall": 0.20},
     "heldout2.jsonl": {"fact_coverage": 0.75, "false_refusal_rate": 0.10, "refusal_recall": 0.25},
     "heldout3.jsonl": {"fact_coverage": 0.74, "false_refusal_rate": 0.10, "refusal_recall": 0.50},
 }
 SIZES = {"heldout.jsonl": (60, 10), "heldout2.jsonl": (61, 11), "heldout3.jsonl": (18, 18)}  # items, conversations
-# today (2026-12-02): contains 0.867, false refusals 0.033, unanswerable refused 0.383, median 36 words
+# today (2026-12-02): contains 0.850, false refusals 0.050, unanswerable refused 0.383, median 36 words
 SQUAD_SAMPLE = {"contains": 0.80, "false_refusal_rate": 0.10, "unanswerable_refused": 0.30, "median_words": 45}
 
 

@@ -147,3 +147,24 @@ def test_the_digits_of_a_date_or_a_year_are_no_figure_for_a_how_many_question():
     assert not fits("The harbour master took office in 2019.")
     assert fits("The harbour master is 58 and has served for three decades.")
     assert fits("The harbour master has served for three decades.")  # a number in words
+    assert not fits("The harbour master's post was created in 1599.")  # any year, not only 19xx and 20xx
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In 1599 the British East India Company was established.",
+        "The colonization of India in the mid-18th century offers an example.",
+        "It was reflected upon in the 1950s.",
+        "The tribes had conquered them by 800 CE.",
+        "Trong and Biden spoke on March 29.",
+    ],
+)
+def test_a_when_question_is_fitted_by_any_year_decade_century_or_day(sentence):
+    from rag.question import fits_type
+    from rag.text import terms
+
+    question = analyse("When did it happen?")
+    assert question.qtype == "date"
+    assert fits_type(question, sentence, set(terms(sentence)), set())
+    assert not fits_type(question, "It happened after the war with many soldiers.", set(), set())
