@@ -169,6 +169,22 @@ def question_type(text: str) -> str:
         return "list"
     if re.match(r"(is|are|was|were|did|does|do|has|have|had|will|can)\b", q):
         return "yesno"
+    if not re.match(r"(what|which|how|why|tell|give|list|name|in|on|at|and|so|then)\b", q):
+        return _keyword_type(q)
+    return "other"
+
+
+def _keyword_type(q: str) -> str:
+    """What a keyword query ("trong biden phone talks date") asks for, from the word that says so."""
+    # The measure first: "trade last year value" asks for a value, "last year" only says when.
+    if re.search(r"\b(number of|how many|how much|value|amount|volume|total|figure|size)\b", q):
+        return "number"
+    if re.search(r"\b(date|day|when)\b", q):
+        return "date"
+    if re.search(r"\b(name|who)\b", q):
+        return "person"
+    if re.search(r"\b(where|location|venue|site)\b", q):
+        return "place"
     return "other"
 
 

@@ -122,8 +122,12 @@ def wanted_kind(question: Question) -> str | None:
 
 
 def wants_several(question: Question) -> bool:
-    """A list question, or a who-question whose answer may name several people."""
-    return question.qtype == "list" or (question.qtype == "person" and not re.search(r"\b(is|was)\b", fold(question.text)))
+    """A list question, or a who-question whose answer may name several people ("Who did Blinken
+    meet?", not "Who is ...?" nor a keyword query such as "foreign minister name")."""
+    q = fold(question.text)
+    return question.qtype == "list" or (
+        question.qtype == "person" and bool(re.match(r"(?:and |so |then )?whom?\b", q)) and not re.search(r"\b(is|was)\b", q)
+    )
 
 
 def _unit(question: Question) -> str | None:

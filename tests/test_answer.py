@@ -141,6 +141,24 @@ def test_when_and_where_ask_a_date_or_place_only_as_question_words(question, qty
     assert question_type(question) == qtype
 
 
+@pytest.mark.parametrize(
+    "query, qtype",
+    [
+        ("biden call date", "date"),
+        ("two way trade last year value", "number"),  # "last year" says when; the value is asked
+        ("number of vietnamese living in america", "number"),
+        ("vietnam's foreign minister name", "person"),
+        ("dioxin cleanup site", "place"),
+        ("trade numbers", "other"),
+        ("Trade in 2022", "other"),
+    ],
+)
+def test_a_keyword_query_asks_for_what_its_keyword_names(query, qtype):
+    from rag.question import question_type
+
+    assert question_type(query) == qtype
+
+
 def test_answer_lists_at_most_k_passages(demo_bot):
     answer = demo_bot.ask("Who received Antony Blinken in Hanoi?", k=2)
     assert 0 < len(answer.passages) <= 2

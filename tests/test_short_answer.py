@@ -140,6 +140,24 @@ def test_the_answer_leads_with_the_number_or_date_asked_for(demo_bot, question, 
     assert_leads_are_verbatim_spans_of_cited_sentences(answer)
 
 
+def test_a_keyword_query_leads_with_the_date_it_asks_for(demo_bot):
+    answer = demo_bot.ask("biden trong phone call date")
+    assert _lead_line(answer).startswith("**March 29"), answer.text
+    assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+@pytest.mark.parametrize(
+    "question, several",
+    [("Who did Blinken meet in Hanoi?", True), ("And who did they meet in New York?", True),
+     ("Who is the foreign minister?", False), ("vietnam foreign minister name", False),
+     ("usaid administrator who met the delegation", False), ("Which officials did Trung meet?", True)],
+)
+def test_only_a_who_question_or_a_list_may_lead_with_several_names(question, several):
+    from rag.short_answer import wants_several
+
+    assert wants_several(analyse(question)) is several
+
+
 def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
     answer = demo_bot.ask("How many Vietnamese live in the US?")
     assert not re.match(r"(He|She|They)\b", answer.citations[0].quote), answer.text
