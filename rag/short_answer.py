@@ -151,11 +151,14 @@ def _spans(kind: str, text: str, question: Question, lower: frozenset[str] = fro
     """(start, end) offsets in `text` of the spans of `kind` (`lower`: words known in lower case)."""
     out = []
     if kind == "date":
+        weekday = bool(re.search(r"\bday of the week\b|\bweekday\b", fold(question.text)))
         for m in _DATE.finditer(text):
             s, e = m.span()
             piece = m.group(0)
             if re.fullmatch(r"(?:May|March)", piece) and not re.search(r"\b(?:in|of|since|until|by)\s+$", text[:s]):
                 continue  # "may", "march" as words
+            if weekday and not re.fullmatch(_WEEKDAYS, piece):
+                continue  # "What day of the week ...?" asks "Saturday", not "April 15"
             out.append((s, e))
     elif kind == "figure":
         masked = DAY_OF_MONTH.sub(lambda m: " " * len(m.group(0)), text)
@@ -166,7 +169,7 @@ def _spans(kind: str, text: str, question: Question, lower: frozenset[str] = fro
             core = re.sub(rf"^{_MODIFIER}", "", piece, flags=re.I)
             if question.qtype == "percent" and not re.search(r"%|per ?cent", piece, re.I):
                 continue
-            if re.fullmatch(r"(?:19|20)\d\d", core) or core.lower() in ("one", "m"):
+            if re.fullmatch(r"(?:1\d|20)\d\d", core) or core.lower() in ("one", "m"):
                 continue  # a year is a date; "one" is mostly a pronoun
             if fold(core) in {fold(n) for n in question.numbers}:
                 continue

@@ -146,6 +146,12 @@ def test_a_keyword_query_leads_with_the_date_it_asks_for(demo_bot):
     assert_leads_are_verbatim_spans_of_cited_sentences(answer)
 
 
+def test_a_day_of_the_week_question_never_leads_with_a_calendar_date(demo_bot):
+    answer = demo_bot.ask("What day of the week did Trong receive Blinken?")
+    assert "Saturday" in answer.text, answer.text  # the cited sentence says it
+    assert all(re.fullmatch(r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday", lead.quote) for lead in answer.leads)
+
+
 @pytest.mark.parametrize(
     "question, several",
     [("Who did Blinken meet in Hanoi?", True), ("And who did they meet in New York?", True),
