@@ -63,7 +63,7 @@ FALSE_REFUSAL_COST = 2.0  # a product choice, not a fit: see the operating point
 # The shipped operating point, chosen on the validation sets, not on the fitting data: with this
 # model, `rag eval` on eval/squad2/heldout-sample.jsonl (2026-12-02, after years before 1900 became
 # dates and keyword queries got a type): the largest threshold that keeps false refusals on the SQuAD
-# sample at 5% (its next answerable questions score 0.212 and 0.223; eval/heldout.jsonl: 3 of 45
+# sample at 5% (its next answerable questions score 0.212 and 0.222; eval/heldout.jsonl: 3 of 45
 # answerable and 4 of 15 unanswerable refused). The out-of-fold least-cost threshold is printed beside it (it is
 # pessimistic for SQuAD: each article is scored by a model fitted without it).
 MIN_CONFIDENCE = 0.21

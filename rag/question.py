@@ -169,23 +169,31 @@ def question_type(text: str) -> str:
         return "list"
     if re.match(r"(is|are|was|were|did|does|do|has|have|had|will|can)\b", q):
         return "yesno"
-    if not re.match(r"(what|which|how|why|tell|give|list|name|in|on|at|and|so|then)\b", q):
-        return _keyword_type(q)
-    return "other"
+    return _keyword_type(q)[0]
 
 
-def _keyword_type(q: str) -> str:
-    """What a keyword query ("trong biden phone talks date") asks for, from the word that says so."""
-    # The measure first: "trade last year value" asks for a value, "last year" only says when.
-    if re.search(r"\b(number of|how many|how much|value|amount|volume|total|figure|size)\b", q):
-        return "number"
-    if re.search(r"\b(date|day|when)\b", q):
-        return "date"
-    if re.search(r"\b(name|who)\b", q):
-        return "person"
-    if re.search(r"\b(where|location|venue|site)\b", q):
-        return "place"
-    return "other"
+# What a keyword query asks for, from the word that says so; the measure first: "trade last year
+# value" asks for a value, "last year" only says when.
+_KEYWORD_TYPES = (
+    ("number", r"\b(?:number(?= of)|value|amount|volume|total|figure|size)\b|\bhow (?:many|much)\b"),
+    ("date", r"\b(?:date|day|when)\b"),
+    ("person", r"\b(?:name|who)\b"),
+    ("place", r"\b(?:where|location|venue|site)\b"),
+)
+_NOT_KEYWORDS = re.compile(
+    r"(?:what|which|how|why|who|whom|whose|when|where|tell|give|list|name|in|on|at|and|so|then|"
+    r"is|are|was|were|did|does|do|has|have|had|will|can)\b"
+)
+
+
+def _keyword_type(q: str) -> tuple[str, str | None]:
+    """For a keyword query ("trong biden phone talks date"): the type asked for and its keyword."""
+    if not _NOT_KEYWORDS.match(q):
+        for qtype, pattern in _KEYWORD_TYPES:
+            m = re.search(pattern, q)
+            if m:
+                return qtype, m.group(0)
+    return "other", None
 
 
 def extract_entities(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -303,6 +311,10 @@ def _answer_nouns(text: str) -> set[str]:
         found |= {w for w in m.group(1).split() if w in ANSWER_NOUNS}
     # "how long", "how far": the adjective only says a measure is wanted.
     found |= set(re.findall(r"\bhow (long|far|old|large|big)\b", q))
+    # The keyword that types a keyword query ("... visit start date") says what is asked, not about what.
+    keyword = _keyword_type(q)[1]
+    if keyword:
+        found |= set(keyword.split()) - STOPWORDS
     return {stem(w) for w in found}
 
 
