@@ -94,6 +94,8 @@ def test_after_two_questions_both_answers_keep_their_sources_under_them(ui, brow
     head = page.inner_text("#turn-2 .citation .card-head")
     assert "Viet Nam News · 15 April 2023" in page.inner_text("#turn-2") and ".txt" not in head
     assert "chars " in page.inner_text("#turn-2 .citation .where")
+    # A passage keeps its lines: a heading above a paragraph does not run into it.
+    assert page.eval_on_selector("#turn-1 .passage", "e => getComputedStyle(e).whiteSpace") == "pre-line"
     # [n] in the first answer jumps to its own card and highlights it.
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     link = page.locator("#turn-1 .a a.cite").first

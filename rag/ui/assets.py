@@ -26,7 +26,7 @@ CSS = """
 .card-head .n { color: #1d4ed8; font-weight: 700; }
 .card-head .art-title { font: inherit; font-weight: 600; }
 .byline { color: #4b5563; font-size: 0.9em; margin-left: 4px; }
-.passage { line-height: 1.5; }
+.passage { line-height: 1.5; white-space: pre-line; }  /* a heading line stays its own line */
 .where { color: #6b7280; font-size: 0.78em; margin-top: 4px; }
 .file { font-family: ui-monospace, monospace; font-size: 0.9em; color: #6b7280; }
 .open-article { border: 1px solid #d1d5db; border-radius: 4px; background: transparent; padding: 0 6px;
