@@ -76,6 +76,8 @@ _FUNCTION_WORDS = frozenset("towards toward within during among upon across sinc
 PRONOUNS = frozenset("he him his she her they them their it its there that this those these".split())
 TYPES = ("percent", "number", "date", "person", "place", "say", "reason", "list", "yesno", "other")
 
+# A year written in digits (1000-2099): a date, never a figure ("how many ...?").
+YEAR_DIGITS = r"(?:1\d|20)\d\d"
 _NUMBER_RE = re.compile(
     r"(?<![\w-])\d[\d.,]*\b|\b(?:three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|(?:hundred|thousand|million|billion|trillion)s?|dozens?|half)\b",
@@ -84,7 +86,8 @@ _NUMBER_RE = re.compile(
 _DATE_RE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
-    r"1\d\d\d|20\d\d|(?:1\d|20)\d0s|\d{1,2}(?:st|nd|rd|th)[- ]century|\d+ ?(?:BC|BCE|AD|CE)|"
+    rf"{YEAR_DIGITS}|"
+    r"(?:1\d|20)\d0s|\d{1,2}(?:st|nd|rd|th)[- ]century|\d+ ?(?:BC|BCE|AD|CE)|"
     r"this year|last year|next year|soon|at an early date|past years|recent years|"
     r"(?:the|that) same day|"
     r"\d+(?:st|nd|rd|th) (?:anniversary|founding)|anniversary)\b",
@@ -461,7 +464,7 @@ DAY_OF_MONTH = re.compile(
     r" \d{1,2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|"
     r"November|December)\b"
 )
-_YEAR = re.compile(r"(?<![\w-])(?:1\d|20)\d\d\b")
+_YEAR = re.compile(rf"(?<![\w-]){YEAR_DIGITS}\b")
 _DATE_WORD = re.compile(
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
@@ -514,7 +517,7 @@ def fits_type(question: Question, sentence: str, own_terms: set[str], q_names: s
         found = [
             n
             for n in re.findall(r"(?<![\w-])\d[\d.,]*\b", undated)
-            if not re.fullmatch(r"(1\d|20)\d\d", n.rstrip(".,"))
+            if not re.fullmatch(YEAR_DIGITS, n.rstrip(".,"))
         ]
         # With no such figure, a number written in words ("three", "a million") still fits; the
         # digits of a date or a year never do.

@@ -35,6 +35,7 @@ from rag.question import (
     OFFICE_WORDS,
     ORG_WORDS,
     TITLE_WORDS,
+    YEAR_DIGITS,
     Question,
     person_names,
     quantity_pattern,
@@ -169,7 +170,7 @@ def _spans(kind: str, text: str, question: Question, lower: frozenset[str] = fro
             core = re.sub(rf"^{_MODIFIER}", "", piece, flags=re.I)
             if question.qtype == "percent" and not re.search(r"%|per ?cent", piece, re.I):
                 continue
-            if re.fullmatch(r"(?:1\d|20)\d\d", core) or core.lower() in ("one", "m"):
+            if re.fullmatch(YEAR_DIGITS, core) or core.lower() in ("one", "m"):
                 continue  # a year is a date; "one" is mostly a pronoun
             if fold(core) in {fold(n) for n in question.numbers}:
                 continue
