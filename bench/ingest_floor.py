@@ -1,6 +1,6 @@
 """Benchmark: `rag ingest` against the time its encoder alone needs, and the naive llama-index pipelines.
 
-    python bench/ingest_floor.py [--articles 200] [--seed 0] [--naive/--no-naive]
+    python bench/ingest_floor.py [--articles 200] [--seed 0] [--naive/--no-naive] [--passage-vectors pooled]
 
 On a synthetic corpus of `--articles` files (bench/synth.py, cached in /tmp/rag-scale-cache), in
 one run:
@@ -12,7 +12,9 @@ one run:
    - the distinct sentences' texts encoded as ingest encodes them for the reader (chunks of 256),
      less those that are a whole passage (ingest gives them the passage's vector).
    Ingest ÷ (passages + sentences) is what ingest adds to the encoder work it must do;
-   ingest ÷ passages alone is also printed.
+   ingest ÷ passages alone is also printed. With `--passage-vectors pooled` (RAG_PASSAGE_VECTORS)
+   ingest encodes only the sentences and pools each passage's vector from them, so the passages'
+   encode time alone is the floor.
 2. naive: a new process per setting runs llama-index's `SimpleDirectoryReader` +
    `VectorStoreIndex.from_documents` (ChromaVectorStore, the same embedder) with its default
    1024-token nodes, and again with 256-token nodes (MiniLM reads 256 word pieces at most, so
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -124,7 +127,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--passage-vectors", choices=("encoded", "pooled"), default="encoded",
+                        help="RAG_PASSAGE_VECTORS for our ingest (pooled: the sentences are encoded once)")
     args = parser.parse_args()
+    os.environ["RAG_PASSAGE_VECTORS"] = args.passage_vectors  # the worker processes inherit it
 
     sys.path.insert(0, str(BENCH))
     import synth
@@ -141,15 +147,20 @@ def main() -> None:
             runs["naive, llama-index defaults (1024-token nodes, overlap 200)"] = _worker("naive", str(corpus), f"{tmp}/n1", None)
             runs["naive, 256-token nodes (overlap 51)"] = _worker("naive", str(corpus), f"{tmp}/n2", 256)
 
-    floor = o["encode_passages_s"] + o["encode_sentences_s"]
+    # Encoded passages: ingest encodes the passages and then the sentences. Pooled: only the sentences,
+    # which hold the passages' text, so the passages' own encode time is the floor.
+    pooled = args.passage_vectors == "pooled"
+    floor = o["encode_passages_s"] + (0.0 if pooled else o["encode_sentences_s"])
     print(f"corpus: {args.articles} synthetic articles (seed {args.seed}), {o['passages']} passages, "
-          f"{o['sentences']} distinct sentences to encode (+{o['whole']} that are a whole passage); embedder {o['runtime']}, batch {o['batch']}")
+          f"{o['sentences']} distinct sentences to encode (+{o['whole']} that are a whole passage); embedder {o['runtime']}, batch {o['batch']}; "
+          f"RAG_PASSAGE_VECTORS={args.passage_vectors}")
     print(f"ours, rag ingest:              {o['ingest_s']:7.2f} s  ({o['articles'] / o['ingest_s']:.2f} articles/s)")
     print(f"encode the passages alone:     {o['encode_passages_s']:7.2f} s")
     print(f"encode the sentences alone:    {o['encode_sentences_s']:7.2f} s")
-    print(f"ingest / (passages + sentences) floor: {o['ingest_s'] / floor:.2f}x  "
-          f"(target <= 1.15x: {'met' if o['ingest_s'] / floor <= 1.15 else 'NOT met'})")
-    print(f"ingest / passages-only floor:          {o['ingest_s'] / o['encode_passages_s']:.2f}x")
+    if not pooled:
+        print(f"ingest / (passages + sentences) floor: {o['ingest_s'] / floor:.2f}x")
+    ratio = o["ingest_s"] / o["encode_passages_s"]
+    print(f"ingest / passages-only floor:          {ratio:.2f}x  (target <= 1.15x: {'met' if ratio <= 1.15 else 'NOT met'})")
     for label, n in runs.items():
         rate = n["articles"] / n["seconds"]
         print(f"{label}: {n['seconds']:.2f} s, {n['nodes']} nodes, {rate:.2f} articles/s; "

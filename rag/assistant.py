@@ -99,6 +99,7 @@ class Assistant:
                     int(self.settings.max_file_mb * 1e6),
                     progress,
                     self.sentence_vectors,
+                    pooled=self.settings.passage_vectors == "pooled",
                 )
                 kept = self.sentence_vectors.path
                 if report.changed or (kept is not None and not kept.exists()):

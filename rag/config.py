@@ -14,6 +14,8 @@ from rag.errors import RagError
 
 LLM_MODES = ("extractive", "openai")
 EMBED_RUNTIMES = ("onnx", "torch")
+# How a passage gets its vector: its own text encoded, or the mean of its sentences' vectors.
+PASSAGE_VECTOR_MODES = ("encoded", "pooled")
 EMBED_MODES = ("minilm", "openai")
 UNSUPPORTED_MODES = ("drop", "flag")
 DEFAULT_COLLECTION = "articles"
@@ -28,6 +30,7 @@ ENV_NAMES = {
     "llm": "RAG_LLM",
     "embed": "RAG_EMBED",
     "embed_runtime": "RAG_EMBED_RUNTIME",
+    "passage_vectors": "RAG_PASSAGE_VECTORS",
     "chunk_tokens": "RAG_CHUNK_TOKENS",
     "max_file_mb": "RAG_MAX_FILE_MB",
     "openai_model": "RAG_OPENAI_MODEL",
@@ -57,6 +60,10 @@ class Settings:
     llm: str = "extractive"
     embed: str = "minilm"
     embed_runtime: str = "onnx"  # MiniLM on ONNX Runtime or torch: the same vectors, ONNX is faster
+    # "pooled": a passage's vector is the word-weighted mean of its sentences' vectors (which the
+    # reader needs anyway), so ingest encodes the text once instead of twice; "encoded" (default):
+    # the passage's text is encoded whole, which retrieves a little better on the gold and SQuAD sets.
+    passage_vectors: str = "encoded"
     chunk_tokens: int = 160
     max_file_mb: float = 10.0
     openai_model: str = "gpt-4o-mini"
@@ -84,10 +91,11 @@ class Settings:
             env[ENV_NAMES[key]] = "" if value is None else str(value)
         embed = _choice(env, "RAG_EMBED", "minilm", EMBED_MODES)
         embed_model = _get(env, "RAG_OPENAI_EMBED_MODEL", "") or "text-embedding-3-small"
+        passage_vectors = _choice(env, "RAG_PASSAGE_VECTORS", cls.passage_vectors, PASSAGE_VECTOR_MODES)
         s = cls(
             data_dir=Path(_get(env, "RAG_DATA_DIR", "data/articles")),
             store_dir=Path(_get(env, "RAG_STORE_DIR", "vectorstore")),
-            collection=_collection(env, embed, embed_model),
+            collection=_collection(env, embed, embed_model, passage_vectors),
             top_k=_int(env, "RAG_TOP_K", 5, 1, 50),
             chroma_host=_get(env, "RAG_CHROMA_HOST", "") or None,
             chroma_port=_int(env, "RAG_CHROMA_PORT", 8000, 1, 65535),
@@ -95,6 +103,7 @@ class Settings:
             llm=_choice(env, "RAG_LLM", "extractive", LLM_MODES),
             embed=embed,
             embed_runtime=_choice(env, "RAG_EMBED_RUNTIME", cls.embed_runtime, EMBED_RUNTIMES),
+            passage_vectors=passage_vectors,
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", 160, 32, 2048),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", 10.0, 0.001, 1024.0),
             openai_model=_get(env, "RAG_OPENAI_MODEL", "gpt-4o-mini"),
@@ -219,11 +228,19 @@ def _host(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
-def _collection(env: Mapping[str, str], embed: str, embed_model: str) -> str:
-    """RAG_COLLECTION as given; unset, each embedder gets its own default collection."""
+def _collection(env: Mapping[str, str], embed: str, embed_model: str, passage_vectors: str = "encoded") -> str:
+    """RAG_COLLECTION as given; unset, each embedder (and way of making passage vectors) gets its
+    own default collection."""
     value = _get(env, "RAG_COLLECTION", "")
     if not value:
-        return default_collection(embed, embed_model)
+        name = default_collection(embed, embed_model)
+        if passage_vectors == "encoded":
+            return name
+        pooled = f"{name}-{passage_vectors}"
+        if len(pooled) > 63 - len("-files"):
+            digest = hashlib.sha1(pooled.encode("utf-8")).hexdigest()[:8]
+            pooled = pooled[: 63 - len("-files") - 9].rstrip("._-") + "-" + digest
+        return pooled
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,60}[A-Za-z0-9]", value):
         raise RagError(
             f"RAG_COLLECTION={value!r} is not a valid name; use 3-62 letters, digits, '.', '_' or '-'"

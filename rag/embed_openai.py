@@ -11,7 +11,7 @@ own collection (see `config.default_collection`), and `Store` refuses a collecti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.config import Settings
 from rag.embed import MODEL_NAME, BatchEmbedding, MiniLMEmbedding
@@ -91,8 +91,21 @@ class EmbedderChoice:
     description: str  # for `rag stats` and the UI
 
 
+POOLED = "+pooled"  # the recorded name of an embedder whose passage vectors are pooled from sentences
+
+
 def embedder_for(settings: Settings) -> EmbedderChoice:
-    """MiniLM (offline, the default) or an OpenAI-compatible endpoint, from `RAG_EMBED`."""
+    """MiniLM (offline, the default) or an OpenAI-compatible endpoint, from `RAG_EMBED`; the name
+    recorded on the collection also says how passage vectors are made (`RAG_PASSAGE_VECTORS`)."""
+    choice = _embedder(settings)
+    if settings.passage_vectors == "pooled":
+        return replace(
+            choice, name=choice.name + POOLED, description=choice.description + "; passage vectors pooled from sentences"
+        )
+    return choice
+
+
+def _embedder(settings: Settings) -> EmbedderChoice:
     settings.check_embed()
     if settings.embed == "openai":
         embedder = OpenAIEmbedding(

@@ -97,6 +97,7 @@ def ingest(
     max_bytes: int | None = None,
     progress: Progress | None = None,
     sentences=None,
+    pooled: bool = False,
 ) -> IngestReport:
     """Bring the store in line with `paths` (folders are synced: files deleted there are removed).
 
@@ -107,7 +108,11 @@ def ingest(
 
     `sentences` (the reader's `rag.sentence_vectors.SentenceVectors`, over the same embedder) is
     handed the vector of each new passage that is one whole sentence: the same text, the same vector.
+    With `pooled` (RAG_PASSAGE_VECTORS=pooled) it gives every passage its vector instead, the mean
+    of its sentences' vectors, so the text is encoded once.
     """
+    if pooled and sentences is None:
+        raise ValueError("pooled passage vectors need the sentence vectors")
     started = time.perf_counter()
     report = IngestReport()
     found = _targets(paths, report)
@@ -154,9 +159,9 @@ def ingest(
             report.flagged.append((source, flagged))
         group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
         if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
-            _write(group, store, embedder, report, sentences)
+            _write(group, store, embedder, report, sentences, pooled)
             group = []
-    _write(group, store, embedder, report, sentences)
+    _write(group, store, embedder, report, sentences, pooled)
     for source, meta in manifest.items():
         path = Path(meta.get("path", ""))
         if source in seen or _under(source, found.kept):
@@ -191,15 +196,21 @@ def _flag_instructions(nodes) -> int:
     return flagged
 
 
-def _write(group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport, sentences=None) -> None:
+def _write(
+    group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport, sentences=None, pooled=False
+) -> None:
     """Embed a group of files' passages in one batch and write them, then commit the files."""
     if not group:
         return
     texts = {n.metadata["content_hash"]: n.get_content() for g in group for n in g.nodes}
     known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
     missing = [h for h in texts if h not in known]
-    known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
-    if sentences is not None:
+    if pooled:
+        vectors = sentences.pooled([texts[h] for h in missing]).tolist() if missing else []
+        known.update(zip(missing, vectors, strict=True))
+    else:
+        known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
+    if sentences is not None and not pooled:
         whole = [h for h in missing if _one_sentence(texts[h])]
         sentences.put([texts[h] for h in whole], [known[h] for h in whole])
     # All the group's passages in one write, then the stale ones of re-ingested files, then the

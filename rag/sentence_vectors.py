@@ -76,6 +76,24 @@ class SentenceVectors:
                     self._vectors[key] = np.asarray(vector, dtype=DTYPE)
                     self._dirty = True
 
+    def pooled(self, passages: Sequence[str]) -> np.ndarray:
+        """A unit vector for each passage: the mean of its sentences' vectors, each weighted by its
+        words (RAG_PASSAGE_VECTORS=pooled). The sentences are embedded once, for retrieval and the
+        reader alike; the sentences are cut as the reader cuts them (rag.documents.sentence_spans)."""
+        from rag.documents import sentence_spans
+
+        groups = [[p[s:e] for s, e in sentence_spans(p, 0)] or [p] for p in passages]
+        flat = [t for g in groups for t in g]
+        vectors = self.get(flat)
+        out = np.zeros((len(passages), vectors.shape[1] if len(flat) else self._dimension or 0), dtype=np.float32)
+        at = 0
+        for row, group in enumerate(groups):
+            weights = np.asarray([max(len(t.split()), 1) for t in group], dtype=np.float32)
+            mean = weights @ vectors[at : at + len(group)]
+            out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            at += len(group)
+        return out
+
     def warm(self, texts: Iterable[str]) -> int:
         """Embed the texts not seen yet (at ingest); returns how many were embedded."""
         with self._lock:

@@ -61,7 +61,7 @@ class Store:
         if stored and stored != embedder_name:
             raise RagError(
                 f"collection {settings.collection!r} at {settings.store_location} was built with the "
-                f"embedder {stored!r}, not {embedder_name!r}; set {_embed_setting(stored)} to use it, or "
+                f"embedder {stored!r}, not {embedder_name!r}; set {_embed_setting(stored, embedder_name)} to use it, or "
                 "set RAG_COLLECTION to a new name (or unset it) and run `rag ingest`"
             )
         self.embedder_name = embedder_name
@@ -208,11 +208,15 @@ def _records(got: dict) -> list[Record]:
     return [Record(i, t, dict(m)) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
 
-def _embed_setting(embedder_name: str) -> str:
-    """The variables that select `embedder_name` again (names as recorded by rag.embed_openai)."""
+def _embed_setting(embedder_name: str, current: str = "") -> str:
+    """The variables that select `embedder_name` again, from `current` (names as recorded by
+    rag.embed_openai: a "+pooled" suffix for RAG_PASSAGE_VECTORS=pooled)."""
+    pooled = embedder_name.endswith("+pooled")
+    mode = " RAG_PASSAGE_VECTORS=pooled" if pooled else (" RAG_PASSAGE_VECTORS=encoded" if current.endswith("+pooled") else "")
+    embedder_name = embedder_name.removesuffix("+pooled")
     if embedder_name.startswith("openai:"):
-        return f"RAG_EMBED=openai RAG_OPENAI_EMBED_MODEL={embedder_name.removeprefix('openai:')}"
-    return "RAG_EMBED=minilm"
+        return f"RAG_EMBED=openai RAG_OPENAI_EMBED_MODEL={embedder_name.removeprefix('openai:')}{mode}"
+    return f"RAG_EMBED=minilm{mode}"
 
 
 def _unreachable(settings: Settings) -> RagError:
