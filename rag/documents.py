@@ -281,10 +281,13 @@ def _boilerplate(text: str, markdown: bool) -> tuple[list[tuple[int, int]], dict
         if m.end() - m.start() <= CAPTION_CHARS:
             spans.append(m.span())
     # A title: a markdown heading, or a short first line without final punctuation before a blank line.
+    # It stays article text (its names and words are searchable, "Đà Nẵng" may be only there); the
+    # reader never quotes a heading as an answer. Only a markdown heading's "#" marker is left out.
     m = re.compile(r"\s*#\s+([^\n]+)\n" if markdown else r"\s*([^\n]{3,200})\n[ \t]*\n").match(text, bom)
     if m and not re.search(r"[.!?:]$", m.group(1).strip()) and len(m.group(1).split()) <= 25:
         meta["title"] = m.group(1).strip()
-        spans.append(m.span(1))
+        if markdown:
+            spans.append((m.start(), m.start(1)))
     if "date" not in meta:
         m = re.search(rf"\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b", text[:400])
         if m and _valid_date(int(m.group(3)), _MONTH_NUM[m.group(1)], int(m.group(2))):

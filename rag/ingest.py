@@ -18,7 +18,7 @@ from rag.injection import instruction_spans, to_metadata
 from rag.models import IngestReport
 from rag.store import Store
 
-PARSER_VERSION = "2"  # bump when boilerplate, splitting or passage metadata change: every file is re-split
+PARSER_VERSION = "3"  # bump when boilerplate, splitting or passage metadata change: every file is re-split
 
 Progress = Callable[[int, int, str], None]
 

@@ -476,16 +476,22 @@ NUMBER_WORDS = (
 )
 
 
+_LENGTHS = r"(?:metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|ft|yards?|m)"
+
+
 def quantity_pattern(question: Question) -> str | None:
-    """For "how many years" or "how long", a pattern for a figure in that unit ("six years")."""
+    """For "how many years", "how long" or "how far", a pattern for a figure in that unit ("six
+    years", "540 metres")."""
     q = fold(question.text)
     many = re.search(r"\bhow many (\w+)(?: (\w+))?", q)
     if many:
         # "how many Vietnamese students": the counted noun is the plural, not its modifier.
         noun = many.group(2) if (many.group(2) or "").endswith("s") else many.group(1)
         unit = re.escape(re.sub(r"(?<=\w\w)(e?s)$", "", noun)) + r"\w*"
-    elif re.search(r"\bhow long\b", q):
-        unit = r"(?:years?|months?|weeks?|days?|hours?|decades?)"
+    elif re.search(r"\bhow long\b", q):  # a duration, or a thing's length ("how long is the bridge")
+        unit = rf"(?:years?|months?|weeks?|days?|hours?|decades?|{_LENGTHS})"
+    elif re.search(r"\bhow far\b", q):
+        unit = _LENGTHS
     else:
         return None
     figure = rf"(?:\d[\d.,]*|{NUMBER_WORDS})\s+(?:\w+\s+)?{unit}\b"

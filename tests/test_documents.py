@@ -102,12 +102,21 @@ def test_file_without_a_dated_line_gets_no_date(demo_bot, source):
             assert "date" not in r.metadata and "date_int" not in r.metadata, r.id
 
 
-def test_title_line_is_not_repeated_as_prose(demo_bot):
-    # The headline of 001 is metadata; the passages start with the article's first sentence.
+def test_the_title_line_is_searchable_text_but_never_quoted_as_an_answer(demo_bot, make_bot):
+    # The headline of 001 is its title (metadata) and also text: its first passage (the outlet
+    # prefix "VOV.VN - " after it is boilerplate, so the body starts a passage of its own).
     first = min(
         (r for r in _records(demo_bot) if r.metadata["source"] == A001), key=lambda r: r.metadata["start"]
     )
-    assert first.text.startswith("US Secretary of State Antony Blinken has emphasized")
+    assert first.text == first.metadata["title"] == "US pledges to step up all-around cooperation with Vietnam"
+    assert file_text(first.metadata["path"])[first.metadata["start"] : first.metadata["end"]] == first.text
+    # A place named only in the headline is found, with or without its diacritics.
+    bot, _ = make_bot()
+    bot.ingest()
+    for question in ("How long is the bridge in Da Nang?", "How long is the bridge in Đà Nẵng?"):
+        answer = bot.ask(question)
+        assert not answer.refused and answer.citations[0].source == "bridge.txt", question
+        assert all("Đà Nẵng" not in c.quote for c in answer.citations), "the headline is not an answer"
 
 
 CRLF = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -131,6 +132,23 @@ def test_a_follow_up_on_a_new_topic_does_not_inherit_the_earlier_topic():
     assert "trade" in q.key_terms
     assert "meet" not in q.context_terms  # the earlier question's topic is not what is asked now
     assert q.context_entities[0] == "pham minh chinh"  # "he": the person the answer named
+
+
+@pytest.mark.parametrize(
+    "question, fits, unfit",
+    [
+        ("How long is the bridge across the river?", "The bridge is 540 metres long.", "It was built over 2019 and 2020."),
+        ("How long did the works take?", "It opened after three years of work.", "The bridge is 540 long."),
+        ("How far is the port from the city?", "The port lies 12 km from the centre.", "The port opened three years ago."),
+    ],
+)
+def test_how_long_and_how_far_ask_for_a_length_or_a_duration(question, fits, unfit):
+    from rag.question import quantity_pattern
+
+    pattern = quantity_pattern(analyse(question))
+    assert pattern is not None
+    assert re.search(pattern, fits, re.I)
+    assert not re.search(pattern, unfit, re.I)
 
 
 def test_the_digits_of_a_date_or_a_year_are_no_figure_for_a_how_many_question():

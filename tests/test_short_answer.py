@@ -183,7 +183,7 @@ def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not sure enough: Le Hoai Trung scores 0.62 and Bui Thanh Son 0.36, below the operating point (0.73); "
+    reason="not sure enough: Le Hoai Trung scores 0.62 and Bui Thanh Son 0.36, below the operating point (0.70); "
     "the model, fitted mostly on single-answer SQuAD questions, reads the other names as rivals (a 'several' "
     "feature and list labels were tried on 2026-12-01: no list lead reached 0.8 precision on the fit data)",
 )
@@ -222,3 +222,13 @@ def _sentences_of(passage):
     from rag.citations import sentences_of
 
     return sentences_of(passage, 0)
+
+
+def test_how_long_is_a_thing_does_not_lead_with_how_long_it_took(make_bot):
+    # "A cable-stayed bridge ... opened to traffic on Sunday after three years of work. The bridge is
+    # 540 metres long ...": a length is as much an answer to "how long" as a duration.
+    bot, _ = make_bot()
+    bot.ingest()
+    answer = bot.ask("How long is the bridge across the Hàn River?")
+    assert not answer.refused
+    assert all("three years" not in c.quote for c in answer.leads)
