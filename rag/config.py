@@ -16,6 +16,7 @@ LLM_MODES = ("extractive", "openai")
 EMBED_RUNTIMES = ("onnx", "torch")
 # How a passage gets its vector: its own text encoded, or the mean of its sentences' vectors.
 PASSAGE_VECTOR_MODES = ("encoded", "pooled")
+POOLED_SUFFIX = "+pooled"  # on the embedder name recorded on a pooled collection
 EMBED_MODES = ("minilm", "openai")
 UNSUPPORTED_MODES = ("drop", "flag")
 DEFAULT_COLLECTION = "articles"
@@ -236,11 +237,7 @@ def _collection(env: Mapping[str, str], embed: str, embed_model: str, passage_ve
         name = default_collection(embed, embed_model)
         if passage_vectors == "encoded":
             return name
-        pooled = f"{name}-{passage_vectors}"
-        if len(pooled) > 63 - len("-files"):
-            digest = hashlib.sha1(pooled.encode("utf-8")).hexdigest()[:8]
-            pooled = pooled[: 63 - len("-files") - 9].rstrip("._-") + "-" + digest
-        return pooled
+        return _cut(f"{name}-{passage_vectors}", 63 - len("-files"))
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,60}[A-Za-z0-9]", value):
         raise RagError(
             f"RAG_COLLECTION={value!r} is not a valid name; use 3-62 letters, digits, '.', '_' or '-'"
@@ -259,7 +256,13 @@ def default_collection(embed: str, embed_model: str) -> str:
     slug = re.sub(r"[^a-z0-9._-]+", "-", embed_model.lower())
     slug = re.sub(r"[._-]{2,}", "-", slug).strip("._-") or "model"
     room = 63 - len(DEFAULT_COLLECTION) - len("-") - len("-files")
-    if len(slug) > room:
-        digest = hashlib.sha1(embed_model.encode("utf-8")).hexdigest()[:8]
-        slug = slug[: room - 9].rstrip("._-") + "-" + digest
-    return f"{DEFAULT_COLLECTION}-{slug}"
+    return f"{DEFAULT_COLLECTION}-{_cut(slug, room, embed_model)}"
+
+
+def _cut(name: str, room: int, key: str | None = None) -> str:
+    """`name` when it fits in `room` characters; else cut, with a short hash of `key` (default:
+    the name) so that different long names stay apart."""
+    if len(name) <= room:
+        return name
+    digest = hashlib.sha1((key or name).encode("utf-8")).hexdigest()[:8]
+    return name[: room - 9].rstrip("._-") + "-" + digest

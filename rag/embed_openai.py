@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from rag.config import Settings
+from rag.config import POOLED_SUFFIX, Settings
 from rag.embed import MODEL_NAME, BatchEmbedding, MiniLMEmbedding
 from rag.errors import RagError
 from rag.llm import LLMClient, LLMConfig, LLMError
@@ -91,16 +91,13 @@ class EmbedderChoice:
     description: str  # for `rag stats` and the UI
 
 
-POOLED = "+pooled"  # the recorded name of an embedder whose passage vectors are pooled from sentences
-
-
 def embedder_for(settings: Settings) -> EmbedderChoice:
     """MiniLM (offline, the default) or an OpenAI-compatible endpoint, from `RAG_EMBED`; the name
     recorded on the collection also says how passage vectors are made (`RAG_PASSAGE_VECTORS`)."""
     choice = _embedder(settings)
     if settings.passage_vectors == "pooled":
         return replace(
-            choice, name=choice.name + POOLED, description=choice.description + "; passage vectors pooled from sentences"
+            choice, name=choice.name + POOLED_SUFFIX, description=choice.description + "; passage vectors pooled from sentences"
         )
     return choice
 

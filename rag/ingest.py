@@ -206,8 +206,7 @@ def _write(
     known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
     missing = [h for h in texts if h not in known]
     if pooled:
-        vectors = sentences.pooled([texts[h] for h in missing]).tolist() if missing else []
-        known.update(zip(missing, vectors, strict=True))
+        known.update(zip(missing, sentences.pooled([texts[h] for h in missing]).tolist(), strict=True))
     else:
         known.update(zip(missing, embedder.embed([texts[h] for h in missing]), strict=True))
     if sentences is not None and not pooled:

@@ -85,7 +85,7 @@ class SentenceVectors:
         groups = [[p[s:e] for s, e in sentence_spans(p, 0)] or [p] for p in passages]
         flat = [t for g in groups for t in g]
         vectors = self.get(flat)
-        out = np.zeros((len(passages), vectors.shape[1] if len(flat) else self._dimension or 0), dtype=np.float32)
+        out = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
         at = 0
         for row, group in enumerate(groups):
             weights = np.asarray([max(len(t.split()), 1) for t in group], dtype=np.float32)

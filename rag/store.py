@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from rag.config import Settings
+from rag.config import POOLED_SUFFIX, Settings
 from rag.errors import RagError
 
 _FILES_SUFFIX = "-files"
@@ -210,10 +210,10 @@ def _records(got: dict) -> list[Record]:
 
 def _embed_setting(embedder_name: str, current: str = "") -> str:
     """The variables that select `embedder_name` again, from `current` (names as recorded by
-    rag.embed_openai: a "+pooled" suffix for RAG_PASSAGE_VECTORS=pooled)."""
-    pooled = embedder_name.endswith("+pooled")
-    mode = " RAG_PASSAGE_VECTORS=pooled" if pooled else (" RAG_PASSAGE_VECTORS=encoded" if current.endswith("+pooled") else "")
-    embedder_name = embedder_name.removesuffix("+pooled")
+    rag.embed_openai: POOLED_SUFFIX for RAG_PASSAGE_VECTORS=pooled)."""
+    pooled = embedder_name.endswith(POOLED_SUFFIX)
+    mode = " RAG_PASSAGE_VECTORS=pooled" if pooled else (" RAG_PASSAGE_VECTORS=encoded" if current.endswith(POOLED_SUFFIX) else "")
+    embedder_name = embedder_name.removesuffix(POOLED_SUFFIX)
     if embedder_name.startswith("openai:"):
         return f"RAG_EMBED=openai RAG_OPENAI_EMBED_MODEL={embedder_name.removeprefix('openai:')}{mode}"
     return f"RAG_EMBED=minilm{mode}"
