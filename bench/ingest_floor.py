@@ -1,6 +1,6 @@
 """Benchmark: `rag ingest` against the time its encoder alone needs, and the naive llama-index pipelines.
 
-    python bench/ingest_floor.py [--articles 200] [--seed 0] [--naive/--no-naive] [--passage-vectors pooled]
+    python bench/ingest_floor.py [--articles 200] [--seed 0] [--naive/--no-naive] [--passage-vectors encoded]
 
 On a synthetic corpus of `--articles` files (bench/synth.py, cached in /tmp/rag-scale-cache), in
 one run:
@@ -12,9 +12,9 @@ one run:
    - the distinct sentences' texts encoded as ingest encodes them for the reader (chunks of 256),
      less those that are a whole passage (ingest gives them the passage's vector).
    Ingest ÷ (passages + sentences) is what ingest adds to the encoder work it must do;
-   ingest ÷ passages alone is also printed. With `--passage-vectors pooled` (RAG_PASSAGE_VECTORS)
-   ingest encodes only the sentences and pools each passage's vector from them, so the passages'
-   encode time alone is the floor.
+   ingest ÷ passages alone is also printed. With pooled passage vectors (RAG_PASSAGE_VECTORS=pooled,
+   the default) ingest encodes only the sentences and pools each passage's vector from them, so the
+   passages' encode time alone is the floor; `--passage-vectors encoded` measures the other way.
 2. naive: a new process per setting runs llama-index's `SimpleDirectoryReader` +
    `VectorStoreIndex.from_documents` (ChromaVectorStore, the same embedder) with its default
    1024-token nodes, and again with 256-token nodes (MiniLM reads 256 word pieces at most, so
@@ -123,11 +123,13 @@ def main() -> None:
         name, args, out = sys.argv[2], json.loads(sys.argv[3]), Path(sys.argv[4])
         out.write_text(json.dumps({"ours": ours, "naive": naive}[name](*args)))
         return
+    from rag.config import Settings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--naive", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--passage-vectors", choices=("encoded", "pooled"), default="encoded",
+    parser.add_argument("--passage-vectors", choices=("encoded", "pooled"), default=Settings.passage_vectors,
                         help="RAG_PASSAGE_VECTORS for our ingest (pooled: the sentences are encoded once)")
     args = parser.parse_args()
     os.environ["RAG_PASSAGE_VECTORS"] = args.passage_vectors  # the worker processes inherit it

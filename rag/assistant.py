@@ -150,7 +150,7 @@ class Assistant:
 
     @property
     def retriever(self) -> HybridRetriever:
-        return HybridRetriever(self.store, self.embedder, self.lexical)
+        return HybridRetriever(self.store, self.embedder, self.lexical, self.sentence_vectors)
 
     @property
     def answerer(self) -> Answerer:

@@ -259,7 +259,8 @@ class Reader:
         return sents, x
 
     def pick(self, question: Question, cands: list[Candidate]) -> list[Candidate]:
-        """The best sentence, and the next ones while they score close to it (a fitted ratio)."""
+        """The best sentence, and the next ones while they score close to it (a fitted ratio); the
+        passage of the best sentence comes first, and a passage's sentences keep their order."""
         if not cands:
             return []
         model = self.model["select"]
@@ -273,7 +274,10 @@ class Reader:
             if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
                 continue
             picked.append(cand)
-        picked.sort(key=lambda c: (c.sentence.rank, c.sentence.start))
+        lead = {}  # each passage's best picked sentence: the passages are read best first
+        for c in picked:
+            lead.setdefault(c.sentence.rank, c.logit)
+        picked.sort(key=lambda c: (-lead[c.sentence.rank], c.sentence.rank, c.sentence.start))
         return picked
 
     def answer_features(self, question, cands, picked, missing) -> np.ndarray:
@@ -282,8 +286,10 @@ class Reader:
         idx = {n: i for i, n in enumerate(SENTENCE_FEATURES)}
         best = cands[0].features
         second = next((c.logit for c in cands[1:] if not same_sentence(c.sentence.text, cands[0].sentence.text)), -10.0)
-        # The question's rarest term that the answer's sentences (and their neighbours) lack.
-        said = {t for c in picked for t in terms(c.sentence.text)}
+        # The question's rarest term that the answer's sentences (and their neighbours) lack. An
+        # article's headline sets the scene for all of it ("New bridge opens in Đà Nẵng": "The bridge
+        # is 540 metres long" is about Đà Nẵng), so its words count as said.
+        said = {t for c in picked for t in terms(f"{c.sentence.text} {c.sentence.passage.title or ''}")}
         around = said | {t for c in picked for t in terms(c.sentence.passage.text)}
         max_idf = self.lexical.idf("\x00") or 1.0
 

@@ -105,7 +105,7 @@ def test_stats(cli):
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert info["articles"] == 5 and info["passages"] > 5
-    assert info["collection"] == "articles"
+    assert info["collection"] == "articles-pooled"
 
 
 def test_chat_answers_from_stdin_and_survives_a_bad_question(cli):

@@ -41,7 +41,7 @@ def test_bad_value_raises_rag_error_naming_the_variable(name, value):
 
 def test_defaults_without_environment():
     s = Settings.from_env({})
-    assert s.top_k == 5 and s.collection == "articles" and s.llm == "extractive"
+    assert s.top_k == 5 and s.collection == "articles-pooled" and s.llm == "extractive"
     assert s.data_dir == Path("data/articles") and s.store_dir == Path("vectorstore")
     assert s.chroma_host is None and s.chroma_port == 8000
     assert s.chunk_tokens == 160 and s.max_file_mb == 10.0
@@ -109,19 +109,19 @@ def test_store_dir_that_is_a_file_is_a_clear_error(tmp_path):
 
 def test_embedder_defaults_to_minilm_and_the_articles_collection():
     s = Settings.from_env({})
-    assert (s.embed, s.openai_embed_model, s.collection) == ("minilm", "text-embedding-3-small", "articles")
+    assert (s.embed, s.openai_embed_model, s.collection) == ("minilm", "text-embedding-3-small", "articles-pooled")
 
 
 def test_openai_embeddings_get_their_own_default_collection():
     env = {"RAG_EMBED": "OpenAI", "OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}
     s = Settings.from_env(env)
-    assert (s.embed, s.collection) == ("openai", "articles-text-embedding-3-small")
+    assert (s.embed, s.collection) == ("openai", "articles-text-embedding-3-small-pooled")
     s = Settings.from_env({**env, "RAG_OPENAI_EMBED_MODEL": "BAAI/bge-m3"})
-    assert (s.openai_embed_model, s.collection) == ("BAAI/bge-m3", "articles-baai-bge-m3")
+    assert (s.openai_embed_model, s.collection) == ("BAAI/bge-m3", "articles-baai-bge-m3-pooled")
     # An explicit RAG_COLLECTION is used as given (the Store checks which embedder built it).
     assert Settings.from_env({**env, "RAG_COLLECTION": "news"}).collection == "news"
     assert Settings.from_env({"RAG_EMBED": "openai"}, openai_base_url="http://x/v1", collection=None).collection == (
-        "articles-text-embedding-3-small"
+        "articles-text-embedding-3-small-pooled"
     )
 
 

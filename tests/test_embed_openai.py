@@ -26,7 +26,8 @@ from openai_server import OpenAIServer, Reply  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EMBED_MODEL = "test-embed"
-OPENAI_COLLECTION = "articles-test-embed"  # the default collection for RAG_OPENAI_EMBED_MODEL=test-embed
+OPENAI_COLLECTION = "articles-test-embed-pooled"  # the default collection for RAG_OPENAI_EMBED_MODEL=test-embed
+MINILM_COLLECTION = "articles-pooled"  # the default collection for MiniLM
 FAST = dict(openai_attempts=2, openai_backoff=0.01, openai_timeout=5.0)
 
 
@@ -64,7 +65,7 @@ def shared(tmp_path_factory, server):
     shutil.copytree(ROOT / "data" / "articles", data)
     store = base / "store"
     minilm = Assistant(store_dir=store, data_dir=data)
-    assert minilm.settings.collection == "articles"
+    assert minilm.settings.collection == MINILM_COLLECTION
     assert sorted(minilm.ingest().added) == sorted(DEMO_FILES)
     server.reset()
     bot = Assistant(store_dir=store, data_dir=data, **openai_settings(server))
@@ -101,7 +102,7 @@ def test_each_embedder_has_its_own_collection_in_the_same_store(shared, server):
     openai_bot = Assistant(store_dir=shared["store"], data_dir=shared["data"], **openai_settings(server))
     minilm_bot = Assistant(store_dir=shared["store"], data_dir=shared["data"])
     assert openai_bot.settings.collection == OPENAI_COLLECTION
-    assert minilm_bot.settings.collection == "articles"
+    assert minilm_bot.settings.collection == MINILM_COLLECTION
     o, m = openai_bot.stats(), minilm_bot.stats()
     assert o["store"] == m["store"]
     assert o["articles"] == m["articles"] == len(DEMO_FILES) and o["passages"] == m["passages"] > 0
@@ -130,10 +131,10 @@ def test_rag_embed_from_the_environment_selects_the_openai_collection(shared, se
 
 def test_minilm_collection_opened_with_openai_embeddings_is_a_clear_error(shared, server):
     with pytest.raises(RagError) as info:
-        Assistant(store_dir=shared["store"], data_dir=shared["data"], collection="articles", **openai_settings(server))
+        Assistant(store_dir=shared["store"], data_dir=shared["data"], collection=MINILM_COLLECTION, **openai_settings(server))
     message = str(info.value)
     assert "\n" not in message
-    assert "'articles'" in message and MODEL_NAME in message and f"openai:{EMBED_MODEL}" in message
+    assert f"'{MINILM_COLLECTION}'" in message and MODEL_NAME in message and f"openai:{EMBED_MODEL}" in message
     assert "RAG_EMBED=minilm" in message and "RAG_COLLECTION" in message and "rag ingest" in message
 
 
@@ -151,7 +152,7 @@ def test_mismatch_on_the_command_line_is_one_line_without_traceback(shared, serv
         "RAG_EMBED": "openai",
         "RAG_OPENAI_EMBED_MODEL": EMBED_MODEL,
         "OPENAI_BASE_URL": server.url,
-        "RAG_COLLECTION": "articles",
+        "RAG_COLLECTION": MINILM_COLLECTION,
         "RAG_STORE_DIR": str(shared["store"]),
         "RAG_DATA_DIR": str(shared["data"]),
     }.items():
@@ -160,7 +161,7 @@ def test_mismatch_on_the_command_line_is_one_line_without_traceback(shared, serv
     result = CliRunner().invoke(main, ["ask", "How many Vietnamese live in the US?"])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: collection 'articles'") and "Traceback" not in result.output
+    assert len(lines) == 1 and lines[0].startswith(f"Error: collection '{MINILM_COLLECTION}'") and "Traceback" not in result.output
 
 
 # --- a failing endpoint -----------------------------------------------------------------

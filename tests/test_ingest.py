@@ -242,17 +242,20 @@ def test_ingest_a_single_file_path(make_bot, tmp_path):
 
 def test_files_are_embedded_together_and_copies_within_a_run_once(make_bot):
     articles = dict(SMALL_ARTICLES, **{"mekong-copy.txt": SMALL_ARTICLES["mekong.txt"]})
-    bot, _ = make_bot(articles)
-    calls: list[int] = []
-    real = bot.embedder.embed
-    object.__setattr__(bot.embedder, "embed", lambda texts: calls.append(len(texts)) or real(texts))
-    report = bot.ingest()
-    assert sorted(report.added) == sorted(articles)
-    # One batch for the whole small folder, and the copy's text was not embedded a second time;
-    # then one batch of the reader's sentences (each distinct sentence once).
-    assert len(calls) == 2
-    assert report.passages_embedded == calls[0] < report.passages_written
-    _assert_consistent(bot)
+    for mode in ("encoded", "pooled"):
+        bot, _ = make_bot(articles, passage_vectors=mode)
+        calls: list[int] = []
+        real = bot.embedder.embed
+        object.__setattr__(bot.embedder, "embed", lambda texts, calls=calls, real=real: calls.append(len(texts)) or real(texts))
+        report = bot.ingest()
+        assert sorted(report.added) == sorted(articles)
+        # One batch of the reader's sentences for the whole small folder (each distinct sentence
+        # once: the copy's text was not embedded a second time); encoded passage vectors add one
+        # batch of passages before it.
+        assert len(calls) == (2 if mode == "encoded" else 1), mode
+        if mode == "encoded":
+            assert report.passages_embedded == calls[0] < report.passages_written
+        _assert_consistent(bot)
 
 
 def test_interrupted_ingest_resumes_without_duplicates(make_bot, monkeypatch):

@@ -1,5 +1,6 @@
-"""RAG_PASSAGE_VECTORS=pooled: a passage's vector is the word-weighted mean of its sentences' vectors,
-so ingest encodes the text once (the sentences, which the reader needs anyway)."""
+"""RAG_PASSAGE_VECTORS=pooled (the default): a passage's vector is the word-weighted mean of its
+sentences' vectors, so ingest encodes the text once (the sentences, which the reader and retrieval
+need anyway); RAG_PASSAGE_VECTORS=encoded also encodes each passage whole, in its own collection."""
 
 from __future__ import annotations
 
@@ -63,10 +64,10 @@ def test_a_store_of_the_other_kind_is_refused_with_the_setting_to_use(make_bot, 
     from rag import Assistant
 
     with pytest.raises(RagError, match=r"RAG_PASSAGE_VECTORS=pooled to use it") as err:
-        Assistant(data_dir=data, store_dir=bot.settings.store_dir, collection="shared")
+        Assistant(data_dir=data, store_dir=bot.settings.store_dir, collection="shared", passage_vectors="encoded")
     assert "\n" not in str(err.value)
     # And the other way round: an encoded collection opened with pooled vectors.
-    plain, data2 = make_bot(collection="plain")
+    plain, data2 = make_bot(collection="plain", passage_vectors="encoded")
     plain.ingest()
     with pytest.raises(RagError, match=r"RAG_EMBED=minilm RAG_PASSAGE_VECTORS=encoded to use it"):
         Assistant(data_dir=data2, store_dir=plain.settings.store_dir, collection="plain", passage_vectors="pooled")
@@ -75,5 +76,6 @@ def test_a_store_of_the_other_kind_is_refused_with_the_setting_to_use(make_bot, 
 def test_an_unknown_way_of_making_passage_vectors_is_one_clear_line():
     with pytest.raises(RagError, match=r"RAG_PASSAGE_VECTORS='mean' is not supported; use one of: encoded, pooled"):
         Settings.from_env({"RAG_PASSAGE_VECTORS": "mean"})
-    assert Settings.from_env({}).passage_vectors == "encoded"
-    assert Settings.from_env({}).collection == "articles"
+    assert Settings.from_env({}).passage_vectors == "pooled"
+    assert Settings.from_env({}).collection == "articles-pooled"
+    assert Settings.from_env({"RAG_PASSAGE_VECTORS": "encoded"}).collection == "articles"  # as before pooling

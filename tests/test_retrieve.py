@@ -211,3 +211,42 @@ def test_exact_copy_in_another_file_is_merged_and_verbatim(make_bot):
     paths = _paths(bot)
     for loc in hit.also_in:
         assert file_text(paths[loc.source])[loc.start : loc.end] == loc.text
+
+
+# --- dense ranking by the best sentence ------------------------------------------------------
+
+AIRPORTS = (
+    "Airports across Vietnam handled record numbers of travellers this year. Airport operators expanded "
+    "terminals and runways to cope with demand. Airlines added routes between Hanoi, Da Nang and Ho Chi Minh "
+    "City. Aviation officials said passenger traffic at airports would keep growing. Several airports plan "
+    "new cargo terminals and larger aprons for aircraft.\n"
+)
+RICE = (
+    "Farmers in the Mekong Delta harvested a large rice crop this season. Paddy prices rose as exporters "
+    "bought more grain for Asian markets. Provinces invested in canals and sluice gates against salt water. "
+    "Cooperatives shared drying yards and storage. The new Long Thanh international airport will open to "
+    "passengers in 2026.\n"
+)
+
+
+def test_a_passage_holding_the_one_sentence_asked_about_outranks_one_merely_on_topic(make_bot, monkeypatch):
+    import numpy as np
+
+    import rag.retrieve
+
+    bot, _ = make_bot({"airports.txt": "Airports\n\n" + AIRPORTS, "rice.txt": "Rice\n\n" + RICE})
+    bot.ingest()
+    question = "When will the Long Thanh international airport open to passengers?"
+    qvec = np.asarray(bot.embedder.get_query_embedding(question), dtype=np.float32)
+    records = list(bot.lexical.records)
+    shipped = rag.retrieve.SENTENCE_WEIGHT
+
+    def first(weight: float) -> str:
+        monkeypatch.setattr(rag.retrieve, "SENTENCE_WEIGHT", weight)
+        ranked, _ = bot.retriever._dense(qvec, records, 10)
+        return _source_of(bot, ranked[0][0])
+
+    assert first(0.0) == "airports.txt"  # the mean of a passage's sentences favours the one on topic
+    assert first(shipped) == "rice.txt"  # its best sentence is the answer
+    answer = bot.ask(question)
+    assert not answer.refused and answer.citations[0].source == "rice.txt" and "2026" in answer.text
