@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,47 +122,65 @@ def ingest(
     fingerprint_suffix = f"{chunk_tokens}:{PARSER_VERSION}:{embedder.model_name}"
     seen: set[str] = set()
     group: list[_Split] = []
-    for done, (path, source) in enumerate(targets, 1):
-        if progress:
-            progress(done, len(targets), source)
-        if source in seen:
-            report.skipped.append((source, f"{path}: another file named {source} is in this run; rename one"))
-            continue
-        seen.add(source)
-        old = manifest.get(source)
-        if old and old.get("path") != str(path.resolve()) and Path(old.get("path", "")).exists():
-            report.skipped.append(
-                (source, f"{path}: a different file named {source} is stored (from {old['path']}); rename one")
-            )
-            continue
-        try:
-            article = read_article(path, source, max_bytes)
-            root = found.root_of.get(path)
-            if root is not None and not article.path.is_relative_to(root):  # became a link since the scan
-                raise ArticleError(
-                    f"{path}: a link to {article.path}, outside {root}; only files inside the folder are read"
+    # Each group is written (Chroma, then its files' manifest rows) on a thread of its own while the
+    # next group is read, split and embedded: the writes stay in order and off the embedding path.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest-write")
+    writing: list[Future] = []
+
+    def flush(group: list[_Split]) -> None:
+        if not group:
+            return
+        vectors, embedded = _embed(group, store, embedder, sentences, pooled)
+        for pending in writing:
+            pending.result()  # a failed write stops the run here, before anything later is written
+        writing[:] = [writer.submit(_write, group, store, report, vectors, embedded)]
+
+    try:
+        for done, (path, source) in enumerate(targets, 1):
+            if progress:
+                progress(done, len(targets), source)
+            if source in seen:
+                report.skipped.append((source, f"{path}: another file named {source} is in this run; rename one"))
+                continue
+            seen.add(source)
+            old = manifest.get(source)
+            if old and old.get("path") != str(path.resolve()) and Path(old.get("path", "")).exists():
+                report.skipped.append(
+                    (source, f"{path}: a different file named {source} is stored (from {old['path']}); rename one")
                 )
-        except ArticleError as exc:
-            kept = " (its earlier version stays in the store)" if old else ""
-            report.skipped.append((source, f"{exc}{kept}"))
-            continue
-        # The path is part of it: passages carry the path a reader opens to check a citation.
-        fingerprint = f"{article.sha256}:{fingerprint_suffix}:{article.path}"
-        if old and old.get("fingerprint") == fingerprint:
-            report.unchanged.append(source)
-            continue
-        nodes = split_passages(article, chunk_tokens)
-        if not nodes:
-            report.skipped.append((source, f"{path}: no passages could be made from it"))
-            continue
-        flagged = _flag_instructions(nodes)
-        if flagged:
-            report.flagged.append((source, flagged))
-        group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
-        if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
-            _write(group, store, embedder, report, sentences, pooled)
-            group = []
-    _write(group, store, embedder, report, sentences, pooled)
+                continue
+            try:
+                article = read_article(path, source, max_bytes)
+                root = found.root_of.get(path)
+                if root is not None and not article.path.is_relative_to(root):  # became a link since the scan
+                    raise ArticleError(
+                        f"{path}: a link to {article.path}, outside {root}; only files inside the folder are read"
+                    )
+            except ArticleError as exc:
+                kept = " (its earlier version stays in the store)" if old else ""
+                report.skipped.append((source, f"{exc}{kept}"))
+                continue
+            # The path is part of it: passages carry the path a reader opens to check a citation.
+            fingerprint = f"{article.sha256}:{fingerprint_suffix}:{article.path}"
+            if old and old.get("fingerprint") == fingerprint:
+                report.unchanged.append(source)
+                continue
+            nodes = split_passages(article, chunk_tokens)
+            if not nodes:
+                report.skipped.append((source, f"{path}: no passages could be made from it"))
+                continue
+            flagged = _flag_instructions(nodes)
+            if flagged:
+                report.flagged.append((source, flagged))
+            group.append(_Split(source, fingerprint, dict(article.metadata), article.sha256, nodes, bool(old)))
+            if sum(len(g.nodes) for g in group) >= BATCH_PASSAGES:
+                flush(group)
+                group = []
+        flush(group)
+        for pending in writing:
+            pending.result()
+    finally:
+        writer.shutdown(wait=True)  # an interrupted run still commits the groups it embedded
     for source, meta in manifest.items():
         path = Path(meta.get("path", ""))
         if source in seen or _under(source, found.kept):
@@ -196,12 +215,11 @@ def _flag_instructions(nodes) -> int:
     return flagged
 
 
-def _write(
-    group: list[_Split], store: Store, embedder: BatchEmbedding, report: IngestReport, sentences=None, pooled=False
-) -> None:
-    """Embed a group of files' passages in one batch and write them, then commit the files."""
-    if not group:
-        return
+def _embed(
+    group: list[_Split], store: Store, embedder: BatchEmbedding, sentences=None, pooled=False
+) -> tuple[dict[str, list[float]], int]:
+    """The vector of every passage text of a group (content hash -> vector), embedding in one batch
+    only the texts not stored yet; and how many were embedded."""
     texts = {n.metadata["content_hash"]: n.get_content() for g in group for n in g.nodes}
     known = store.embeddings_by_hash(sorted(texts))  # text already stored (an unchanged passage, a copy)
     missing = [h for h in texts if h not in known]
@@ -212,6 +230,11 @@ def _write(
     if sentences is not None and not pooled:
         whole = [h for h in missing if _one_sentence(texts[h])]
         sentences.put([texts[h] for h in whole], [known[h] for h in whole])
+    return known, len(missing)
+
+
+def _write(group: list[_Split], store: Store, report: IngestReport, known: dict, embedded: int) -> None:
+    """Write a group of files' passages with their vectors, then commit the files."""
     # All the group's passages in one write, then the stale ones of re-ingested files, then the
     # manifest rows: a file counts as ingested only once everything of it is stored.
     nodes = [n for g in group for n in g.nodes]
@@ -233,4 +256,4 @@ def _write(
         (report.updated if g.replaces else report.added).append(g.source)
         report.passages_written += len(g.nodes)
     store.put_files(rows)
-    report.passages_embedded += len(missing)
+    report.passages_embedded += embedded
