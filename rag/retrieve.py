@@ -22,7 +22,7 @@ from rag.errors import RagError
 from rag.injection import from_metadata, instruction_spans
 from rag.lexical import LexicalIndex
 from rag.models import Location, Passage
-from rag.sentence_vectors import SentenceVectors
+from rag.sentence_vectors import SentenceVectors, mean_vector
 from rag.store import Record, Store
 
 RRF_K = 60
@@ -166,9 +166,7 @@ class HybridRetriever:
         for record, group in zip(records, groups, strict=True):
             rows = slice(at, at + len(group))
             at += len(group)
-            weights = np.asarray([max(len(t.split()), 1) for t in group], dtype=np.float32)
-            mean = weights @ vectors[rows]
-            passage = float(mean @ qvec) / max(float(np.linalg.norm(mean)), 1e-12)
+            passage = float(mean_vector(group, vectors[rows]) @ qvec)
             cosine[record.id] = passage
             dense.append((record.id, SENTENCE_WEIGHT * float(cos[rows].max()) + (1 - SENTENCE_WEIGHT) * passage))
         dense.sort(key=lambda kv: -kv[1])

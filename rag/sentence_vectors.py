@@ -24,6 +24,13 @@ def text_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
+def mean_vector(sentences: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """The unit mean of the sentences' vectors, each weighted by its words: a passage's vector."""
+    weights = np.asarray([max(len(t.split()), 1) for t in sentences], dtype=np.float32)
+    mean = weights @ vectors
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
+
+
 class SentenceVectors:
     """A text -> unit vector cache over an embedder, optionally persisted to `path`."""
 
@@ -88,9 +95,7 @@ class SentenceVectors:
         out = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
         at = 0
         for row, group in enumerate(groups):
-            weights = np.asarray([max(len(t.split()), 1) for t in group], dtype=np.float32)
-            mean = weights @ vectors[at : at + len(group)]
-            out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            out[row] = mean_vector(group, vectors[at : at + len(group)])
             at += len(group)
         return out
 
