@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.documents import sentence_spans
 from rag.embed import MiniLMEmbedding
 from rag.errors import RagError
 from rag.injection import from_metadata, instruction_spans
 from rag.lexical import LexicalIndex
 from rag.models import Location, Passage
-from rag.sentence_vectors import SentenceVectors, mean_vector
+from rag.sentence_vectors import SentenceVectors, mean_vector, sentence_texts
 from rag.store import Record, Store
 
 RRF_K = 60
@@ -143,12 +142,8 @@ class HybridRetriever:
                 scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
         out = []
-        for pid, score in ranked:
-            i = self.lexical.position.get(pid)
-            if i is not None:  # a passage written after the mirror was loaded is skipped
-                out.append((self.lexical.records[i], score, cosine.get(pid)))
-            if len(out) == n:
-                break
+        for pid, score in ranked[:n]:  # every id is in the mirror: `found` and BM25 come from it
+            out.append((self.lexical.records[self.lexical.position[pid]], score, cosine.get(pid)))
         return out
 
     def _dense(
@@ -158,7 +153,7 @@ class HybridRetriever:
         record's cosine to the mean of its sentences (word-weighted, as pooled passage vectors are)."""
         if not records:
             return [], {}
-        groups = [[r.text[s:e] for s, e in sentence_spans(r.text, 0)] or [r.text] for r in records]
+        groups = [sentence_texts(r.text) for r in records]
         vectors = self.sentences.get([t for g in groups for t in g])
         cos = vectors @ qvec
         dense, cosine = [], {}

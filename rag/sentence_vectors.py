@@ -24,6 +24,14 @@ def text_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little", signed=True)
 
 
+def sentence_texts(passage: str) -> list[str]:
+    """The passage's sentences as the reader cuts them (rag.documents.sentence_spans); the passage
+    itself when it has none."""
+    from rag.documents import sentence_spans
+
+    return [passage[s:e] for s, e in sentence_spans(passage, 0)] or [passage]
+
+
 def mean_vector(sentences: Sequence[str], vectors: np.ndarray) -> np.ndarray:
     """The unit mean of the sentences' vectors, each weighted by its words: a passage's vector."""
     weights = np.asarray([max(len(t.split()), 1) for t in sentences], dtype=np.float32)
@@ -87,9 +95,7 @@ class SentenceVectors:
         """A unit vector for each passage: the mean of its sentences' vectors, each weighted by its
         words (RAG_PASSAGE_VECTORS=pooled). The sentences are embedded once, for retrieval and the
         reader alike; the sentences are cut as the reader cuts them (rag.documents.sentence_spans)."""
-        from rag.documents import sentence_spans
-
-        groups = [[p[s:e] for s, e in sentence_spans(p, 0)] or [p] for p in passages]
+        groups = [sentence_texts(p) for p in passages]
         flat = [t for g in groups for t in g]
         vectors = self.get(flat)
         out = np.zeros((len(passages), vectors.shape[1]), dtype=np.float32)
