@@ -79,7 +79,8 @@ def compose(
     text = " ".join(parts)
     leads: list[Citation] = []
     marks: list[str] = []
-    for span in lead(question, sentences, confidence):
+    lower = lexical.lower_words if lexical is not None else frozenset()
+    for span in lead(question, sentences, confidence, lower=lower):
         n = numbers[next(j for j, s in enumerate(sentences) if s is span.sentence)]
         leads.append(span_citation(span))
         marks.append(f"**{span.text}** [{n}]")

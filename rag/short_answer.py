@@ -40,7 +40,7 @@ from rag.question import (
     person_names,
     quantity_pattern,
 )
-from rag.text import STOPWORDS, fold, stem, terms, words
+from rag.text import STOPWORDS, fold, lower_case_words, stem, terms, words
 
 MODEL_PATH = Path(__file__).with_name("short_answer_model.json")
 MAX_LIST = 5  # names listed at most, for a question asking for several
@@ -246,10 +246,13 @@ def asks_people(question: Question) -> bool:
     return question.qtype == "list" and bool(_PEOPLE.fullmatch(listed))
 
 
-def _trim_name(text: str, s: int, e: int, people: bool, standalone: set[str]) -> tuple[int, int, bool] | None:
+def _trim_name(
+    text: str, s: int, e: int, people: bool, standalone: set[str], lower: frozenset[str] = frozenset()
+) -> tuple[int, int, bool] | None:
     """A name run without the titles, offices, bodies and places before it (None when nothing is
     left); the flag says whether a title stood before it. `standalone`: the folded names that stand
-    alone elsewhere in the answer ("Vietnam"), which a longer run starting with them only follows."""
+    alone elsewhere in the answer ("Vietnam"), which a longer run starting with them only follows;
+    `lower`: the words the articles also write in lower case."""
     toks = list(re.finditer(r"\S+", text[s:e]))
     titled = False
     if people:
@@ -260,6 +263,16 @@ def _trim_name(text: str, s: int, e: int, people: bool, standalone: set[str]) ->
         if cut:
             titled = any(stem(folded[i]) in TITLE_WORDS for i in cut)
             toks = toks[cut[-1] + 1 :]
+        # After "<title> for", a word the articles also write in lower case is the title's field
+        # ("Under-Secretary-General for Policy Guy Ryder", "Envoy for Climate John Kerry"), not the
+        # name's first part ("New York" keeps its "New").
+        field = re.search(r"(\S+)\s+(?:for|of)\s+$", text[: s + toks[0].start()]) if toks else None
+        if field and any(stem(p) in TITLE_WORDS for p in _parts(field.group(1))):
+            while len(toks) > 1 and _common(toks[0].group(0), lower):
+                toks = toks[1:]
+        # A run that ends in a title names an office, not a person ("UN Under-Secretary-General").
+        if toks and any(stem(p) in TITLE_WORDS for p in _parts(toks[-1].group(0))):
+            return None
     while toks and fold(toks[0].group(0)) in STOPWORDS:
         toks = toks[1:]
     for n in range(len(toks) - 1, 0, -1):
@@ -277,6 +290,17 @@ def _trim_name(text: str, s: int, e: int, people: bool, standalone: set[str]) ->
     return start, end, titled
 
 
+def _parts(token: str) -> list[str]:
+    """The folded parts of a hyphenated token ("Under-Secretary-General")."""
+    return [p for p in fold(token).strip(",.’'").split("-") if p]
+
+
+def _common(token: str, lower: frozenset[str]) -> bool:
+    """Is every part of `token` a word written in lower case (or a function word)?"""
+    parts = _parts(token)
+    return any(p in lower for p in parts) and all(p in lower or p in STOPWORDS for p in parts)
+
+
 def _question_words(question: Question) -> set[str]:
     return set(words(question.text)) | {w for e in question.context_entities for w in words(e)}
 
@@ -288,9 +312,12 @@ def _question_terms(question: Question) -> set[str]:
     return out
 
 
-def candidates(question: Question, sentences: list[Sentence], confidence: float | None = None) -> list[Span]:
+def candidates(
+    question: Question, sentences: list[Sentence], confidence: float | None = None, lower: frozenset[str] = frozenset()
+) -> list[Span]:
     """Every span of the kind asked for in the answer's sentences, with its features (`confidence`:
-    the reader's calibrated confidence in the answer as a whole)."""
+    the reader's calibrated confidence in the answer as a whole; `lower`: the words the articles
+    write in lower case somewhere, `rag.lexical.LexicalIndex.lower_words`)."""
     kind = wanted_kind(question)
     if kind is None:
         return []
@@ -304,14 +331,14 @@ def candidates(question: Question, sentences: list[Sentence], confidence: float 
     unit = _unit(question)
     raw: list[tuple[Sentence, int, int, bool]] = []
     passages = {id(s.passage): s.passage.text for s in sentences}
-    lower = frozenset(fold(w) for t in passages.values() for w in re.findall(r"(?<![\w’'-])[a-zà-ỹđ][\w’'-]*", t))
+    lower = lower | lower_case_words(passages.values())
     spans = [(sent, _spans(kind, sent.text, question, lower)) for sent in sentences]
     standalone = {" ".join(words(sent.text[s:e])) for sent, found in spans for s, e in found}
     for sent, found in spans:
         for s, e in found:
             titled = False
             if kind == "name":
-                trimmed = _trim_name(sent.text, s, e, asks_people(question), standalone)
+                trimmed = _trim_name(sent.text, s, e, asks_people(question), standalone, lower)
                 if trimmed is None:
                     continue
                 s, e, titled = trimmed
@@ -404,14 +431,19 @@ def score(spans: list[Span], model: dict) -> list[Span]:
 
 
 def lead(
-    question: Question, sentences: list[Sentence], confidence: float | None = None, model: dict | None = None
+    question: Question,
+    sentences: list[Sentence],
+    confidence: float | None = None,
+    model: dict | None = None,
+    lower: frozenset[str] = frozenset(),
 ) -> list[Span]:
     """The short answer for `question` from the answer's `sentences`: one span, several names for a
-    list, or none when the best candidate is below the fitted operating point."""
+    list, or none when the best candidate is below the fitted operating point (`lower`: as for
+    `candidates`)."""
     model = model or load_model()
     if model is None or not sentences:
         return []
-    ranked = score(candidates(question, sentences, confidence), model)
+    ranked = score(candidates(question, sentences, confidence, lower), model)
     if not ranked or ranked[0].prob < model["threshold"]:
         return []
     if not wants_several(question):

@@ -64,6 +64,18 @@ def words(text: str) -> list[str]:
     return out
 
 
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-zà-ỹđ][\w’'-]*")
+
+
+def lower_case_words(texts) -> frozenset[str]:
+    """The folded words that `texts` write in lower case somewhere: common words ("policy",
+    "climate"), as opposed to names, which are always capitalised."""
+    seen: set[str] = set()
+    for text in texts:
+        seen.update(_LOWER_WORD.findall(text))
+    return frozenset(fold(w) for w in seen)
+
+
 _BRITISH = re.compile(r"(?<=\w{3})is(e|ed|es|ing|ation|ations)$")
 
 

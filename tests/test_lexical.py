@@ -10,7 +10,7 @@ from conftest import SMALL_ARTICLES, file_text
 import rag.lexical
 from rag import Assistant
 from rag.lexical import LexicalIndex, containment, index_file, shingle_hashes, shingles
-from rag.store import Store
+from rag.store import Record, Store
 
 
 @pytest.fixture
@@ -252,3 +252,14 @@ def test_index_with_garbled_sentence_hashes_is_rebuilt(ingested, garble):
     again = _reopen(bot)
     assert len(again.lexical) == again.store.count()
     assert rag.lexical._read(path) is not None  # written again, sound
+
+
+def test_the_words_written_in_lower_case_are_the_common_ones():
+    texts = [
+        "In New York, the delegation talked with US Special Presidential Envoy for Climate John Kerry.",
+        "Both sides discussed climate change and trade.",
+    ]
+    records = [Record(f"a.txt:{i}", t, {"source": "a.txt", "start": i * 100, "end": i * 100 + len(t)}) for i, t in enumerate(texts)]
+    common = LexicalIndex(records).lower_words
+    assert {"climate", "trade", "the"} <= common  # "Envoy for Climate John Kerry" is a title's field
+    assert not {"kerry", "john", "york", "envoy"} & common  # never written in lower case here
