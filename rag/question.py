@@ -290,6 +290,10 @@ def analyse(text: str, history: Sequence | None = None) -> Question:
             context_entities = tuple(e for e in kept if e not in entities)
         if not context_terms:
             context_terms = tuple(dict.fromkeys(t for e in context_entities for t in terms(e) if t not in key))
+    if not key and context_terms:
+        # A fragment with no words of its own ("which month was that?") asks what the earlier
+        # question asked about: it is read, and its answer judged, by those words.
+        key = context_terms
     # Paraphrases for the words borrowed from the previous question too.
     alts = alternatives(text + " " + previous[-1] if context_terms and previous else text)
     return Question(text, qtype, key, entities, numbers, context_terms, context_entities, alts, earlier)

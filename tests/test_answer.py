@@ -116,6 +116,21 @@ def test_pronoun_after_a_who_question_means_the_person_the_answer_named(demo_bot
     assert (follow.standalone_question or "").startswith("What did he thank the US for? (about: pham minh chinh")
 
 
+def test_a_fragment_follow_up_is_read_and_judged_by_the_earlier_question_s_words(demo_bot):
+    # "which day was that?" has no words of its own to look for: the earlier question's words say
+    # what it is about, and whether an answer holds it (before, it was refused at confidence 0.10).
+    first_q = "What did Blinken say about the phone call between Trong and Biden?"
+    first = demo_bot.ask(first_q)
+    history = [{"role": "user", "content": first_q}, {"role": "assistant", "content": first.text}]
+    follow = demo_bot.ask("which day was that?", history=history)
+    assert not follow.refused, follow.text
+    assert "March 29" in follow.text[:80], follow.text
+    assert_citations_verbatim(follow)
+    # Borrowed words are no licence to answer: a fragment after an off-topic question is still refused.
+    off = [{"role": "user", "content": "What is the capital of France?"}, {"role": "assistant", "content": "x"}]
+    assert demo_bot.ask("when?", history=off).refused
+
+
 def test_a_follow_up_on_a_topic_the_articles_lack_is_refused_not_a_repeat(demo_bot):
     first_q = "Which Vietnamese Prime Minister hosted Blinken?"
     first = demo_bot.ask(first_q)

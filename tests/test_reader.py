@@ -134,6 +134,17 @@ def test_a_follow_up_on_a_new_topic_does_not_inherit_the_earlier_topic():
     assert q.context_entities[0] == "pham minh chinh"  # "he": the person the answer named
 
 
+def test_a_fragment_follow_up_asks_with_the_earlier_question_s_words():
+    history = [
+        {"role": "user", "content": "What did Blinken say about the phone call between Trong and Biden?"},
+        {"role": "assistant", "content": "Blinken praised the phone talks. [1]"},
+    ]
+    q = analyse("which day was that?", history)
+    assert q.qtype == "date"
+    assert {"phone", "trong", "biden"} <= set(q.key_terms)  # its own words are none: "day" is the type
+    assert analyse("which day was that?").key_terms == ()  # with no earlier question, nothing to borrow
+
+
 @pytest.mark.parametrize(
     "question, fits, unfit",
     [
