@@ -491,20 +491,43 @@ def antecedent(sentence: Sentence) -> Sentence | None:
     person = bool(re.match(r"(?:He|She|His|Her)\b", sentence.text))
     same = r"\b(?:he|she)\b" if person else r"\bthey\b"
     for prev in reversed(before[-ANTECEDENT_REACH:]):
-        if (person_names(prev.text) or not person) and not re.search(same, prev.text, re.I):
+        if (person_names(prev.text) or _person_subject(prev) or not person) and not re.search(same, prev.text, re.I):
             return prev
     return None
+
+
+def _person_subject(sentence: Sentence) -> str | None:
+    """A sentence-opening name on its own ("Trong noted his thanks ..."), when it is a person's: its
+    article names a person by it in full or with a title ("Nguyen Phu Trong", "General Secretary
+    Trong"), which a country or a body ("Vietnam considers ...") never is."""
+    m = re.match(r"([A-ZÀ-Ỹ][\w’'-]+)\s+[a-z]", sentence.text)
+    if not m or fold(m.group(1)) in STOPWORDS:
+        return None
+    key = fold(m.group(1))
+    names = [n for line in _article_text(sentence.passage).splitlines() for n in person_names(line)]
+    return m.group(1) if any(len(n.split()) > 1 and n.split()[-1] == key for n in names) else None
+
+
+def _article_text(passage) -> str:
+    """The whole file a passage comes from (the passage alone when the file changed or is gone)."""
+    return _file_text(passage) or passage.text
+
+
+def _file_text(passage) -> str | None:
+    """The file a passage comes from, None when it is gone or changed since it was ingested."""
+    try:
+        text = Path(passage.path).read_text(encoding="utf-8") if passage.path else ""
+    except OSError:
+        return None
+    return text if text[passage.start : passage.end] == passage.text else None
 
 
 def _file_before(sentence: Sentence) -> list[Sentence]:
     """The sentences of the file just before `sentence`'s passage (as one-sentence passages)."""
     p = sentence.passage
-    try:
-        text = Path(p.path).read_text(encoding="utf-8") if p.path else ""
-    except OSError:
+    text = _file_text(p)
+    if text is None:
         return []
-    if text[p.start : p.end] != p.text:
-        return []  # the file changed since it was ingested
     start = max(0, p.start - 1500)
     out = []
     spans = sentence_spans(text[start : p.start], start)
@@ -531,14 +554,17 @@ def who(sentence: Sentence) -> Span | None:
     described = _described_subject(prev.text)
     if described is not None:  # "The PM emphasised ...": "He" is the PM
         return Span(prev, prev.start, prev.start + described, prev.text[:described], "who")
+    own = set(words(sentence.text))
     for s, e in _name_runs(prev.text, None):
         trimmed = _trim_name(prev.text, s, e, True, set())
         if trimmed is None:
             continue
         start, end, titled = trimmed
         text = prev.text[start:end]
+        if set(words(text)) <= own:
+            continue  # "He ... the invitation to Biden": whom the sentence names is not its "He"
         subject = not re.search(r"\w", re.sub(r"^\s*the\s+", "", prev.text[:s], flags=re.I))
-        if titled or (subject and len(text.split()) >= 2):
+        if titled or (subject and (len(text.split()) >= 2 or _person_subject(prev) == text)):
             return Span(prev, prev.start + start, prev.start + end, text, "who")
         return None
     return None

@@ -128,6 +128,28 @@ def test_who_a_pronoun_means_is_the_subject_of_the_sentence_before(before, prono
         assert span.text == means and span.sentence == first and first.text.startswith(means)
 
 
+def test_a_name_alone_opening_the_sentence_before_is_who_he_is_when_the_article_names_that_person():
+    text = (
+        "General Secretary Nguyen Phu Trong received Blinken. On behalf of President Biden, Blinken "
+        "reiterated the invitation. Trong noted his thanks. He also reiterated the invitation to Biden."
+    )
+    *_, trong, he = _sentences(text)
+    assert antecedent(he) == trong  # "Trong noted ...": Trong is a person, named in full above
+    assert who(he).text == "Trong"
+    # A country opening the sentence is no one "he" can be: look further back.
+    vietnam, he = _sentences("Nguyen Phu Trong met Blinken. Vietnam considers the US a partner. He thanked the US.")[1:]
+    assert antecedent(he) != vietnam
+
+
+def test_he_is_never_someone_his_own_sentence_names():
+    first, second = _sentences(
+        "On behalf of President Biden, the Secretary of State reiterated the invitation. "
+        "He also reiterated the invitation to Biden to visit Vietnam."
+    )
+    assert who(second) is None  # not "Biden": the sentence before is then quoted whole
+    assert explained([second]) == [(first, second)]
+
+
 # --- through the public API on the demo corpus -----------------------------------------------------
 
 
