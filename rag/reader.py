@@ -45,7 +45,8 @@ _FIGURE_TYPES = ("percent", "number", "date")
 _NAME_TYPES = ("person", "place")
 ANSWER_FEATURES = (
     "best_logit", "second_logit", "best_cos", "best_cov", "best_focus", "unknown_share",
-    "missing_name", "unmatched_rare", "unmatched_passage", "unmatched_figure", "typed_unfit", "q_negation", "log_terms", "best_cos_passage",
+    "missing_name", "unmatched_rare", "unmatched_passage", "unmatched_figure", "figure_unfit", "name_unfit", "q_negation",
+    "log_terms", "best_cos_passage",
 )
 
 
@@ -309,7 +310,10 @@ class Reader:
                 lacking(said) / max_idf,
                 lacking(around) / max_idf,
                 float(bool(set(_FIGURE.findall(question.text)) - set(_FIGURE.findall(" ".join(c.sentence.text for c in picked))))),
-                best[idx["figure_unfit"]] + best[idx["name_unfit"]],
+                # A figure or date asked for and missing is telling ("how old is X?" and no age);
+                # a name or place asked for and missing much less so (answers name them in many ways).
+                best[idx["figure_unfit"]],
+                best[idx["name_unfit"]],
                 float(bool(_NEGATION.search(fold(question.text)))),
                 math.log(1 + len(question.key_terms)),
                 best[idx["cos_passage"]],

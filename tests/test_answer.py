@@ -85,6 +85,16 @@ def test_a_question_about_a_name_the_articles_never_mention_is_refused_without_c
     assert "kamala harris" in normalize_answer(answer.text)  # the refusal says what is missing
 
 
+def test_a_figure_the_articles_never_give_is_refused_though_the_topic_is_there(demo_bot):
+    # The articles say the US donated vaccines and broke ground on an embassy campus, never how many
+    # doses or what it cost: a figure asked for that no sentence holds is the confidence's evidence.
+    for question in ("How many COVID vaccine doses did the US donate to Vietnam?",
+                     "How much will the new US embassy campus in Hanoi cost?"):
+        answer = demo_bot.ask(question)
+        assert answer.refused and answer.citations == [], answer.text
+    assert not demo_bot.ask("How many Vietnamese live in the US?").refused  # a figure that is there
+
+
 def test_follow_up_question_uses_the_history(demo_bot):
     first_q = "Who did Lê Hoài Trung meet in Washington?"
     first = demo_bot.ask(first_q)
