@@ -16,7 +16,7 @@ from rag.citations import Sentence, cite
 from rag.models import Answer, Citation, Passage
 from rag.question import Question
 from rag.reader import Reader
-from rag.short_answer import Span, antecedent, lead, who
+from rag.short_answer import Span, antecedent, lead, wanted_kind, who
 
 REFUSAL = "The articles don't cover this: I found nothing in them that answers the question."
 
@@ -79,7 +79,9 @@ def compose(
     text = " ".join(parts)
     leads: list[Citation] = []
     marks: list[str] = []
-    lower = lexical.lower_words if lexical is not None else frozenset()
+    # The articles' lower-case words tell a name from a title's field; only names need them, and a
+    # large store builds them once, on first use, so a question asking for a figure never waits.
+    lower = lexical.lower_words if lexical is not None and wanted_kind(question) == "name" else frozenset()
     for span in lead(question, sentences, confidence, lower=lower):
         n = numbers[next(j for j, s in enumerate(sentences) if s is span.sentence)]
         leads.append(span_citation(span))
