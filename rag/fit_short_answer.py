@@ -3,13 +3,14 @@
     python -m rag.fit_short_answer            # fit and write the model
     python -m rag.fit_short_answer --measure  # also report on the held-out sets (never fitted on)
 
-Data: every answered, answerable question of `eval/gold.jsonl` (with `eval/conversations.jsonl` and
-`eval/fit_conversations.jsonl`) and of
-the two FIT articles of `eval/squad2` (imperialism, warsaw), asked through `Assistant` as a user would.
-Every candidate span (rag.short_answer.candidates) of the answer's cited sentences is labelled by
-whether it holds a gold answer (SQuAD normalisation, rag.eval.squad.contains). A logistic model is
-fitted on the candidates; the operating point is the lowest probability at which the leads it lets
-through on the fit questions hold the gold answer at least `TARGET_PRECISION` of the time.
+Data: every answered question of `eval/gold.jsonl` (with `eval/conversations.jsonl` and
+`eval/fit_conversations.jsonl`) and of the two FIT articles of `eval/squad2` (imperialism, warsaw),
+asked through `Assistant` as a user would. Every candidate span (rag.short_answer.candidates) of the
+answer's cited sentences is labelled by whether it holds a gold answer (SQuAD normalisation,
+rag.eval.squad.contains); on a question the articles cannot answer no candidate does, since whatever
+leads such an answer states something the articles never say. A logistic model is fitted on the
+candidates; the operating point is the lowest probability at which the leads it lets through on the
+fit questions, answerable or not, hold the gold answer at least `TARGET_PRECISION` of the time.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SQUAD = ROOT / "eval" / "squad2"
 FIT_ARTICLES = ("imperialism.txt", "warsaw.txt")
 HELD_OUT_ARTICLES = ("force.txt", "french-and-indian-war.txt")
-# Our choice, as RAG_MIN_CONFIDENCE is: a lead must be right at least this often on the fit questions;
-# a wrong lead states a wrong fact in bold, so precision comes before coverage.
-TARGET_PRECISION = 0.9
+# Our choice, as RAG_MIN_CONFIDENCE is: a lead must be right at least this often on the fit questions
+# it is given for, the unanswerable ones the reader answers included; a wrong lead states a wrong fact
+# in bold, so precision comes before coverage. (Until 2026-12-02 the target was 0.9 counted on the
+# answerable questions alone: counted on every led question, that was 0.59 on the SQuAD fit articles,
+# where a third of the leads were on questions the articles cannot answer.)
+TARGET_PRECISION = 0.8
 
 
 @dataclass
@@ -108,26 +112,28 @@ def holds(text: str, golds: list[str]) -> bool:
 
 
 def rows(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
-    """One row of FEATURES per candidate of the answerable questions, labelled by holding the gold."""
+    """One row of FEATURES per candidate of the answered questions, labelled by holding the gold (on
+    a question the articles cannot answer, no candidate does: whatever leads its answer is wrong)."""
     x, y = [], []
     for obs in observations:
-        if not obs.answerable or not obs.golds:
+        if obs.answerable and not obs.golds:
             continue
         for span in candidates(obs.question, obs.sentences, obs.confidence, obs.lower):
             x.append(span.features)
-            y.append(holds(span.text, obs.golds))
+            y.append(obs.answerable and holds(span.text, obs.golds))
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.int64)
 
 
 def operating_point(observations: list[Observation], model: dict) -> float:
-    """The lowest threshold at which the fit questions' leads are right TARGET_PRECISION of the time."""
+    """The lowest threshold at which the fit questions' leads are right TARGET_PRECISION of the time
+    (a lead on an answered question the articles cannot answer counts as wrong)."""
     best = []
     for obs in observations:
-        if not obs.answerable or not obs.golds:
+        if obs.answerable and not obs.golds:
             continue
         ranked = lead(obs.question, obs.sentences, obs.confidence, {**model, "threshold": 0.0}, obs.lower)
         if ranked:
-            best.append((ranked[0].prob, holds(ranked[0].text, obs.golds)))
+            best.append((ranked[0].prob, obs.answerable and holds(ranked[0].text, obs.golds)))
     best.sort(key=lambda b: -b[0])
     threshold, right = 1.0, 0
     for n, (prob, ok) in enumerate(best, 1):

@@ -220,7 +220,7 @@ def test_an_answer_never_opens_with_a_he_it_does_not_explain(demo_bot):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not sure enough: Le Hoai Trung scores 0.59 and Bui Thanh Son 0.38, below the operating point (0.69); "
+    reason="not sure enough: Le Hoai Trung scores 0.42 and Bui Thanh Son 0.22, below the operating point (0.55); "
     "the model, fitted mostly on single-answer SQuAD questions, reads the other names as rivals (a 'several' "
     "feature and list labels were tried on 2026-12-01: no list lead reached 0.8 precision on the fit data)",
 )
@@ -275,3 +275,23 @@ def test_who_holds_a_title_for_a_field_leads_with_the_name_alone(demo_bot):
     answer = demo_bot.ask("Who is the US climate envoy?")
     assert answer.short is not None and answer.short.quote == "John Kerry", answer.text
     assert_leads_are_verbatim_spans_of_cited_sentences(answer)
+
+
+def test_the_lead_is_fitted_knowing_that_any_lead_of_an_unanswerable_question_is_wrong():
+    from rag.fit_short_answer import Observation, rows
+
+    text = "Blinken met Foreign Minister Bui Thanh Son in Hanoi on April 15. Trade hit 123 billion USD."
+    asked = [
+        Observation("news", analyse("Who did Blinken meet?"), _sentences(text), 0.9, ["Bui Thanh Son"], True, frozenset()),
+        Observation("news", analyse("Who is the US ambassador?"), _sentences(text), 0.3, [], False, frozenset()),
+    ]
+    _, labels = rows(asked)
+    n_first = len(candidates(asked[0].question, asked[0].sentences, 0.9))
+    assert n_first and labels[:n_first].any()  # the answerable question's name is a positive
+    assert len(labels) > n_first and not labels[n_first:].any()  # every candidate of the other is wrong
+
+
+def test_a_question_about_a_post_the_articles_never_name_gets_no_bold_name(demo_bot):
+    # The shipped lead before 2026-12-02 answered this with **Antony Blinken** (his post is Secretary of State).
+    answer = demo_bot.ask("Who is the American ambassador in Hanoi?")
+    assert answer.leads == () and "**" not in answer.text, answer.text
