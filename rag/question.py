@@ -148,6 +148,11 @@ def question_type(text: str) -> str:
     if re.search(r"\bhow (many|much)\b|\bwhat (number|amount|percentage|share|value|figure)\b|"
                  r"\bhow (large|big|long|old|far)\b|\bwhat was the (value|total|size)\b", q):
         return "number"
+    # "What tariff rate ...?", "what is the population of ...?", "at what age ...?": a measure asked for.
+    if re.search(r"\b(?:what|which) (?:(?:is|was|are|were) )?(?:(?:the|a|an) )?(?:[\w-]+ ){0,3}"
+                 r"(?:rate|cost|price|population|age|volume|size|height|depth|distance|weight|speed|budget|"
+                 r"salary|income|revenue|amount|total)\b", q):
+        return "number"
     # Inside the question, "when" / "where" ask a date / place only as question words ("and when
     # did ..."), not as clauses ("what did X say when he met Y?").
     if re.search(rf"\bwhen {_AUX}\b|\bwhat (date|day|year|month|time)\b|\bwhich (date|day|year|month)\b|"
