@@ -4,7 +4,7 @@
     python -m rag.fit_short_answer --measure  # also report on the held-out sets (never fitted on)
 
 Data: every answered question of `eval/gold.jsonl` (with `eval/conversations.jsonl` and
-`eval/fit_conversations.jsonl`) and of the two FIT articles of `eval/squad2` (imperialism, warsaw),
+`eval/fit_conversations.jsonl` and `eval/fit_news.jsonl`) and of the two FIT articles of `eval/squad2` (imperialism, warsaw),
 asked through `Assistant` as a user would. Every candidate span (rag.short_answer.candidates) of the
 answer's cited sentences is labelled by whether it holds a gold answer (SQuAD normalisation,
 rag.eval.squad.contains); on a question the articles cannot answer no candidate does, since whatever
@@ -84,6 +84,7 @@ def collect_news(name: str, tmp: Path, conversations: bool = False) -> list[Obse
     if conversations:
         items += load_items(None, ROOT / "eval" / "conversations.jsonl")
         items += load_items(None, ROOT / "eval" / "fit_conversations.jsonl")
+        items += load_items(ROOT / "eval" / "fit_news.jsonl")
     out = []
     for item in items:
         golds = [s for group in item["facts"] for s in group]
@@ -189,7 +190,7 @@ def main() -> None:
         model = fit(fit_obs)
         model["about"] = (
             "fitted by `python -m rag.fit_short_answer` on eval/gold.jsonl + eval/conversations.jsonl + "
-            "eval/fit_conversations.jsonl and the "
+            "eval/fit_conversations.jsonl + eval/fit_news.jsonl and the "
             f"SQuAD fit articles ({', '.join(FIT_ARTICLES)}); threshold: lowest probability with lead "
             f"precision >= {TARGET_PRECISION} on them"
         )
