@@ -238,3 +238,28 @@ def test_every_fact_group_occurs_in_a_source():
             if not any(f" {normalize_answer(sp)} " in f" {normalize_answer(t)} " for sp in group for t in texts):
                 problems.append(f"{_rid(record)}: none of {group} occurs in {record.get('sources')}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", ["fit_news.jsonl", "heldout4.jsonl"])
+def test_the_newer_question_files_are_well_formed_and_grounded(name):
+    # eval/fit_news.jsonl (fitting only) and eval/heldout4.jsonl (validation), both written 2026-12-02.
+    records = _load_jsonl(ROOT / "eval" / name)
+    problems = []
+    ids = [_rid(r) for r in records]
+    problems += [f"duplicate id {i}" for i in sorted({i for i in ids if ids.count(i) > 1})]
+    for record in records:
+        turns = record.get("turns") or [record.get("question")]
+        if not all(isinstance(t, str) and t.strip() for t in turns):
+            problems.append(f"{_rid(record)}: every question must be a non-empty string")
+        problems += _check_facts_shape(record) + _check_sources_shape(record)
+        if record.get("answerable") is False:
+            if record["facts"] or record["sources"] or record.get("type") != "unanswerable":
+                problems.append(f"{_rid(record)}: an unanswerable item has no facts or sources, and that type")
+            continue
+        texts = [_article_text(s) for s in record["sources"] if (ARTICLES / s).is_file()]
+        if len(texts) != len(record["sources"]) or not texts:
+            problems.append(f"{_rid(record)}: missing source files {record['sources']}")
+        for group in record["facts"]:
+            if not any(f" {normalize_answer(sp)} " in f" {normalize_answer(t)} " for sp in group for t in texts):
+                problems.append(f"{_rid(record)}: none of {group} occurs in {record['sources']}")
+    assert not problems, "\n".join(problems)
