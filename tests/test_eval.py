@@ -132,6 +132,18 @@ def test_refusal_scores():
     assert s["answered_precision"] == pytest.approx(2 / 4)
 
 
+def test_lead_scores_count_a_lead_on_an_unanswerable_question_as_wrong():
+    rows = [
+        {"answerable": True, "lead_right": True},
+        {"answerable": True, "lead_right": False},
+        {"answerable": False, "lead_right": False},
+        {"answerable": True, "lead_right": None},  # no lead
+    ]
+    s = M.lead_scores(rows)
+    assert s == {"led": 3, "lead_precision": pytest.approx(1 / 3), "led_unanswerable": 1}
+    assert M.lead_scores([{"answerable": True, "lead_right": None}])["lead_precision"] is None
+
+
 def test_percentiles_linear():
     p = M.percentiles([1.0, 2.0, 3.0, 4.0])
     assert p["p50"] == 2.5
@@ -209,6 +221,11 @@ def test_runner_on_mini_gold(tmp_path):
     for row in rows:
         assert set(RAGAS_COLUMNS) <= set(row)
     assert "hit@k" in summary(report)
+    # The bold leads are scored: each row says whether its lead holds a fact, and the summary counts them.
+    for row in data["rows"]:
+        assert row["lead_right"] is None if not row["leads"] else isinstance(row["lead_right"], bool)
+    assert data["overall"]["led"] == sum(bool(r["leads"]) for r in data["rows"])
+    assert "leads " in summary(report)
 
 
 def test_cli_eval_help():

@@ -242,6 +242,10 @@ def test_run_squad_scores_every_question(report):
         assert row.get("latency_s", 0) > 0
     assert len(report["curve"]) == 51 and len(report["calibration"]) == 5
     assert report["baseline"]["name"] == "five-line ranker"
+    led = [r for r in report["rows"] if r["leads"]]
+    assert o["led"] == len(led) and o["led_unanswerable"] == sum(not r["answerable"] for r in led)
+    for row in led:  # a lead is right when it holds a gold answer; never on an unanswerable question
+        assert row["lead_right"] == (row["answerable"] and S.contains_any(" ".join(row["leads"]), row["answers"]))
 
 
 def test_baseline_answers_with_two_verbatim_sentences(report, tiny):

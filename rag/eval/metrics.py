@@ -209,6 +209,18 @@ def source_scores(cited: Iterable[str], gold: Iterable[str]) -> dict[str, float 
 # --- refusals and aggregation ---------------------------------------------------------------
 
 
+def lead_scores(rows: Sequence[dict]) -> dict[str, float | int | None]:
+    """How many answers open with a bold lead (`Answer.leads`), how often it is right, and how many
+    of them answer a question the articles cannot answer (always wrong); rows carry `lead_right`:
+    None without a lead, else whether it holds the gold."""
+    led = [r for r in rows if r.get("lead_right") is not None]
+    return {
+        "led": len(led),
+        "lead_precision": sum(bool(r["lead_right"]) for r in led) / len(led) if led else None,
+        "led_unanswerable": sum(1 for r in led if not r["answerable"]),
+    }
+
+
 def refusal_scores(rows: Sequence[dict]) -> dict[str, float | None]:
     """Refusal recall, false-refusal rate and answered precision over rows with
     `answerable`, `refused` and `correct` (bool) keys."""

@@ -60,6 +60,7 @@ def summary(report: dict) -> str:
         f"{_f(o['source_precision'])}   source recall {_f(o['source_recall'])}",
         f"refusals    recall {_f(o['refusal_recall'])}   false-refusal rate {_f(o['false_refusal_rate'])}   "
         f"answered precision {_f(o['answered_precision'])}",
+        _leads_line(o),
         f"latency     ask p50 {_ms(o['latency_s']['p50'])}  p95 {_ms(o['latency_s']['p95'])}   "
         f"retrieve p50 {_ms(o['retrieval_latency_s']['p50'])}  p95 {_ms(o['retrieval_latency_s']['p95'])}",
     ]
@@ -267,7 +268,7 @@ def to_html(report: dict) -> str:
         ]
     )
     others = "".join(
-        f"<tr><td>{_e(label)}</td><td class='n'>{_num(o[key])}</td></tr>"
+        f"<tr><td>{_e(label)}</td><td class='n'>{_num(o.get(key))}</td></tr>"
         for key, label in (
             ("fact_coverage", "fact coverage"),
             ("token_f1", "token F1"),
@@ -281,6 +282,7 @@ def to_html(report: dict) -> str:
             ("refusal_recall", "refusal recall"),
             ("false_refusal_rate", "false-refusal rate"),
             ("answered_precision", "answered precision"),
+            ("lead_precision", f"bold leads right ({o.get('led', 0)} led, {o.get('led_unanswerable', 0)} on unanswerable questions)"),
         )
     )
     lat = (
@@ -510,6 +512,17 @@ def _words(value) -> str:
     return "n/a" if value is None else f"{value:.0f}"
 
 
+def _leads_line(o: dict) -> str:
+    """The bold leads: how many answers open with one, how often it is right (a lead on a question
+    the articles cannot answer is wrong), and how many of them are on such questions."""
+    if not o.get("led"):
+        return "leads       no answer opens with a bold lead"
+    return (
+        f"leads       {o['led']} answers open with a bold lead: right {_f(o['lead_precision'])}, "
+        f"{o['led_unanswerable']} of them on unanswerable questions"
+    )
+
+
 def squad_summary(report: dict) -> str:
     """One screen for `rag eval --squad`: ours beside the five-line ranker, the curve, calibration."""
     o, meta, base = report["overall"], report["meta"], report.get("baseline")
@@ -527,6 +540,7 @@ def squad_summary(report: dict) -> str:
         f"  {'retrieved@k':<24}{_f(o['retrieved_at_k']):>8}",
         f"  {'false-refusal rate':<24}{_f(o['false_refusal_rate']):>8}",
         f"  {'unanswerable refused':<24}{_f(o['unanswerable_refused']):>8}",
+        _leads_line(o),
         f"latency     ask p50 {_ms(o['latency_s']['p50'])}  p95 {_ms(o['latency_s']['p95'])}"
         + (f"   (five-line p50 {_ms(base['latency_s']['p50'])})" if base else ""),
     ]
@@ -574,6 +588,8 @@ def squad_html(report: dict) -> str:
             row("false-refusal rate", o["false_refusal_rate"], None),
             row("unanswerable refused", o["unanswerable_refused"], None),
             row("answered precision", o["answered_precision"], None),
+            row(f"bold leads right ({o.get('led', 0)} led, {o.get('led_unanswerable', 0)} on unanswerable questions)",
+                o.get("lead_precision"), None),
         )
     )
     lat = f"ask p50 {_ms(o['latency_s']['p50'])}, p95 {_ms(o['latency_s']['p95'])}" + (

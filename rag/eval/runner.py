@@ -127,6 +127,11 @@ def score_item(item: dict, answer, k: int, data_dir: Path) -> dict:
         row["correct"] = (not answer.refused) and (cov is None or cov >= 1.0)
     else:
         row["correct"] = bool(answer.refused)
+    leads = [c.quote for c in answer.leads] if not answer.refused else []
+    row["leads"] = leads
+    row["lead_right"] = (
+        None if not leads else bool(item["answerable"] and any(M.fact_covered(g, " ".join(leads)) for g in item["facts"]))
+    )
     if not answer.refused:
         row.update(M.citation_scores(answer.text, [c.quote for c in answer.citations]))
         row["support_rule"] = M.SUPPORT_RULE
@@ -166,6 +171,7 @@ def aggregate(rows: Sequence[dict]) -> dict:
         "source_recall": M.mean(r.get("source_recall") for r in answered if r["answerable"]),
     }
     out.update(M.refusal_scores(rows))
+    out.update(M.lead_scores(rows))
     lat = [r["latency_s"] for r in rows if r.get("latency_s") is not None]
     ret = [r["retrieval_s"] for r in rows if r.get("retrieval_s") is not None]
     out["latency_s"] = M.percentiles(lat)

@@ -265,6 +265,7 @@ def aggregate(rows: Sequence[dict]) -> dict:
         "median_words": _median([r["words"] for r in answered]),
         "latency_s": M.percentiles([r["latency_s"] for r in rows if r.get("latency_s") is not None]),
         "errors": sum(1 for r in rows if r.get("error")),
+        **M.lead_scores(rows),
     }
 
 
@@ -382,6 +383,9 @@ def score(item: dict, answer) -> dict:
         ],
         "passages": [{"source": p.source, "start": p.start, "end": p.end} for p in answer.passages],
     }
+    leads = [c.quote for c in getattr(answer, "leads", ())] if not refused else []
+    row["leads"] = leads
+    row["lead_right"] = None if not leads else bool(item["answerable"] and contains_any(" ".join(leads), item["answers"]))
     return row
 
 
