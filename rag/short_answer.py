@@ -192,7 +192,7 @@ def _name_runs(text: str, question: Question | None, lower: frozenset[str] = fro
     """Runs of capitalised words ("Jake Sullivan", "Duke of Cumberland"); where the question names
     part of a run ("Friedrich Ratzel of Germany"), also the part after a connector it does not name."""
     q_words = _question_words(question) if question is not None else set()
-    lower = lower | {fold(w) for w in re.findall(r"\b[a-zà-ỹđ][\w’'-]*", text)}
+    lower = lower | lower_case_words([text])
     runs: list[list[re.Match]] = []
     current: list[re.Match] = []
     pending: list[re.Match] = []  # connectors waiting for the next capitalised word
