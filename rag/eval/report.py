@@ -282,7 +282,7 @@ def to_html(report: dict) -> str:
             ("refusal_recall", "refusal recall"),
             ("false_refusal_rate", "false-refusal rate"),
             ("answered_precision", "answered precision"),
-            ("lead_precision", f"bold leads right ({o.get('led', 0)} led, {o.get('led_unanswerable', 0)} on unanswerable questions)"),
+            ("lead_precision", _leads_label(o)),
         )
     )
     lat = (
@@ -523,6 +523,11 @@ def _leads_line(o: dict) -> str:
     )
 
 
+def _leads_label(o: dict) -> str:
+    """The report table's label for the share of bold leads that are right."""
+    return f"bold leads right ({o.get('led', 0)} led, {o.get('led_unanswerable', 0)} on unanswerable questions)"
+
+
 def squad_summary(report: dict) -> str:
     """One screen for `rag eval --squad`: ours beside the five-line ranker, the curve, calibration."""
     o, meta, base = report["overall"], report["meta"], report.get("baseline")
@@ -588,8 +593,7 @@ def squad_html(report: dict) -> str:
             row("false-refusal rate", o["false_refusal_rate"], None),
             row("unanswerable refused", o["unanswerable_refused"], None),
             row("answered precision", o["answered_precision"], None),
-            row(f"bold leads right ({o.get('led', 0)} led, {o.get('led_unanswerable', 0)} on unanswerable questions)",
-                o.get("lead_precision"), None),
+            row(_leads_label(o), o.get("lead_precision"), None),
         )
     )
     lat = f"ask p50 {_ms(o['latency_s']['p50'])}, p95 {_ms(o['latency_s']['p95'])}" + (
