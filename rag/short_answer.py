@@ -503,9 +503,14 @@ def _person_subject(sentence: Sentence) -> str | None:
     m = re.match(r"([A-ZÀ-Ỹ][\w’'-]+)\s+[a-z]", sentence.text)
     if not m or fold(m.group(1)) in STOPWORDS:
         return None
-    key = fold(m.group(1))
-    names = [n for line in _article_text(sentence.passage).splitlines() for n in person_names(line)]
-    return m.group(1) if any(len(n.split()) > 1 and n.split()[-1] == key for n in names) else None
+    return m.group(1) if fold(m.group(1)) in _full_name_ends(_article_text(sentence.passage)) else None
+
+
+@lru_cache(maxsize=64)
+def _full_name_ends(article: str) -> frozenset[str]:
+    """The last words of the names of two words or more an article gives ("trong" for "Nguyen Phu
+    Trong"); kept per article text, as an answer asks it of several sentences of one article."""
+    return frozenset(n.split()[-1] for line in article.splitlines() for n in person_names(line) if len(n.split()) > 1)
 
 
 def _article_text(passage) -> str:
