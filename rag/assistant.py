@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rag.answer import Answerer, ExtractiveAnswerer
+from rag.article_roots import ArticleRoots
 from rag.config import Settings
 from rag.embed_openai import embedder_for
 from rag.errors import RagError
@@ -56,6 +57,9 @@ class Assistant:
         self.embedder = choice.embedder
         self.embedder_description = choice.description
         self.store = Store(self.settings, choice.name, choice.dimension)
+        # The folders whose files a stored path may name: the data folder and what this process
+        # ingests (rag.article_roots: the store itself is not trusted).
+        self.article_roots = ArticleRoots(self.settings.data_dir)
         self._lexical: LexicalIndex | None = None
         self.store_check_seconds = STORE_CHECK_SECONDS
         self._store_checked = time.monotonic()
@@ -86,6 +90,8 @@ class Assistant:
             if not isinstance(p, (str, os.PathLike)) or not str(p).strip():
                 raise RagError(f"path {p!r} is not a file or folder name; pass paths as strings or Path objects")
         targets = [Path(p) for p in paths] if paths else [self.settings.data_dir]
+        for target in targets:
+            self.article_roots.add(target)
         # One ingest at a time; questions go on meanwhile and read the state before it (the lexical
         # mirror is swapped in only once the new state is committed and indexed).
         with self._ingest_lock:
@@ -150,7 +156,7 @@ class Assistant:
 
     @property
     def retriever(self) -> HybridRetriever:
-        return HybridRetriever(self.store, self.embedder, self.lexical, self.sentence_vectors)
+        return HybridRetriever(self.store, self.embedder, self.lexical, self.sentence_vectors, self.article_roots)
 
     @property
     def answerer(self) -> Answerer:
@@ -275,7 +281,7 @@ class Assistant:
                     "date": meta.get("date"),
                     "outlet": meta.get("outlet"),
                     "passages": meta.get("passages", 0),
-                    "path": meta.get("path"),
+                    "path": self.article_roots.allows(meta.get("path")),
                 }
             )
         return rows

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.article_roots import ArticleRoots
 from rag.embed import MiniLMEmbedding
 from rag.errors import RagError
 from rag.injection import from_metadata, instruction_spans
@@ -86,8 +87,13 @@ class Filters:
 
 
 def to_passage(
-    record: Record, score: float, also_in: tuple[Location, ...] = (), similarity: float | None = None
+    record: Record,
+    score: float,
+    also_in: tuple[Location, ...] = (),
+    similarity: float | None = None,
+    roots: ArticleRoots | None = None,
 ) -> Passage:
+    """The record as a passage; its file's path only when `roots` allows it (the store is not trusted)."""
     m = record.metadata
     return Passage(
         id=record.id,
@@ -99,7 +105,7 @@ def to_passage(
         title=m.get("title"),
         date=m.get("date"),
         outlet=m.get("outlet"),
-        path=m.get("path"),
+        path=roots.allows(m.get("path")) if roots is not None else None,
         also_in=also_in,
         similarity=None if similarity is None else round(similarity, 4),
         instructions=_instructions(record),
@@ -116,12 +122,19 @@ class HybridRetriever:
     """Dense + BM25 retrieval with reciprocal rank fusion and syndicated-copy merging."""
 
     def __init__(
-        self, store: Store, embedder: MiniLMEmbedding, lexical: LexicalIndex, sentences: SentenceVectors
+        self,
+        store: Store,
+        embedder: MiniLMEmbedding,
+        lexical: LexicalIndex,
+        sentences: SentenceVectors,
+        roots: ArticleRoots | None = None,
     ) -> None:
+        """`roots`: the folders whose files a passage's recorded path may name (none: no paths)."""
         self.store = store
         self.embedder = embedder
         self.lexical = lexical
         self.sentences = sentences
+        self.roots = roots
 
     def fused(
         self, query: str, n: int, filters: Filters | None = None
@@ -197,7 +210,7 @@ class HybridRetriever:
                     )
                 )
             claimed.add(record.id)
-            passages.append(to_passage(record, score, tuple(also), similarity))
+            passages.append(to_passage(record, score, tuple(also), similarity, self.roots))
             if len(passages) == k:
                 break
         return passages
@@ -213,5 +226,5 @@ class HybridRetriever:
             for loc in p.also_in:
                 record = self.lexical.by_span.get((loc.source, loc.start))
                 if record is not None:
-                    out.append(to_passage(record, p.score * 0.5))
+                    out.append(to_passage(record, p.score * 0.5, roots=self.roots))
         return out

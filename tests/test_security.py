@@ -263,3 +263,34 @@ def test_a_garbled_or_mismatched_index_is_rebuilt(make_bot):
     assert len(again.lexical) == count
     assert again.lexical.search("jasmine", 3)
     assert again.ask("How much paddy did the Mekong Delta produce last year?").citations
+
+
+# --- a store's recorded paths -------------------------------------------------------------------
+
+
+def test_a_store_s_recorded_paths_are_read_only_inside_the_folders_chosen(make_bot, tmp_path):
+    """A store folder may come from someone else: the paths it records are read (for an article's
+    headline, or the sentence before a quote) only inside the data folder or what this process
+    ingested, never elsewhere on the disk."""
+    from rag.article_names import name_rows
+
+    body = "Farmers in the Mekong Delta harvested 24 million tonnes of paddy last year, officials said.\n"
+    bot, data = make_bot({"paddy.txt": body})
+    bot.ingest()
+    assert name_rows(bot.articles())["paddy.txt"].label.startswith("Farmers in the Mekong Delta")
+    # The store now names a file that lies outside the folders a new user chose; its words changed.
+    (data / "paddy.txt").write_text(SECRET.replace("\n\n", " ").replace("\n", " ") + "\n" + body, encoding="utf-8")
+    elsewhere = tmp_path / "chosen"
+    elsewhere.mkdir()
+    other = Assistant(store_dir=bot.settings.store_dir, data_dir=elsewhere, collection="articles")
+    rows = other.articles()
+    assert [r["path"] for r in rows] == [None]
+    assert name_rows(rows)["paddy.txt"].label == "paddy.txt"
+    answer = other.ask("How much paddy did the Mekong Delta harvest last year?")
+    assert answer.citations and all(c.path is None for c in answer.citations)
+    assert "vault" not in answer.text and "Quillfeather" not in answer.text
+    # Once this process ingests that folder (the user chose it), its files are read again.
+    other.ingest([data])
+    assert [r["path"] for r in other.articles()] == [str((data / "paddy.txt").resolve())]
+    assert "Quillfeather" not in str(data)  # the folder's name is not the secret
+    assert name_rows(other.articles())["paddy.txt"].label.startswith("Private memo")
