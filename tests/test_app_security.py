@@ -267,6 +267,8 @@ def test_article_view_serves_only_files_inside_the_data_folder(tmp_path):
     assert "secret" not in app.article_text(data, str(data / "link.txt"))
     assert "secret" not in app.article_text(data, str(private))
     assert "secret" not in app.article_text(data, str(data / ".." / "private.txt"))
+    # A store from elsewhere whose recorded path was refused (rag.article_roots) says why, not nothing.
+    assert app.article_text(data, None).startswith("Not shown: no file of this article is inside the articles folder")
 
 
 def test_browser_client_upload_keeps_the_existing_article(app_server, tmp_path):

@@ -129,9 +129,9 @@ def save_uploads(
 
 def article_text(data_dir: Path, path: str | None) -> str:
     """An article file's text, only when it is a regular file inside the data folder (resolved)."""
-    if not path:
-        return ""
     root = data_dir.resolve()
+    if not path:  # the store named no file, or one outside the folders chosen (rag.article_roots)
+        return f"Not shown: no file of this article is inside the articles folder ({root})."
     target = Path(path).resolve()
     if not target.is_relative_to(root):
         return f"Not shown: the file is outside the articles folder ({root})."
