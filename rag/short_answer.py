@@ -37,6 +37,7 @@ from rag.question import (
     TITLE_WORDS,
     YEAR_DIGITS,
     Question,
+    is_setting,
     person_names,
     quantity_pattern,
 )
@@ -266,7 +267,9 @@ def _trim_name(
         # After "<title> for", a word the articles also write in lower case is the title's field
         # ("Under-Secretary-General for Policy Guy Ryder", "Envoy for Climate John Kerry"), not the
         # name's first part ("New York" keeps its "New").
-        field = re.search(r"(\S+)\s+(?:for|of)\s+$", text[: s + toks[0].start()]) if toks else None
+        # ("Under Secretary of Defense for Policy Sasha Baker": the title may govern two fields.)
+        before = text[: s + toks[0].start()] if toks else ""
+        field = re.search(r"(\S+)\s+(?:for|of)\s+(?:[A-ZÀ-Ỹ]\S*\s+(?:for|of)\s+)?$", before) if toks else None
         if field and any(stem(p) in TITLE_WORDS for p in _parts(field.group(1))):
             while len(toks) > 1 and _common(toks[0].group(0), lower):
                 toks = toks[1:]
@@ -443,7 +446,12 @@ def lead(
     model = model or load_model()
     if model is None or not sentences:
         return []
-    ranked = score(candidates(question, sentences, confidence, lower), model)
+    found = candidates(question, sentences, confidence, lower)
+    if wants_several(question) and _MEETING_QUESTION.search(fold(question.text)):
+        met = met_names(question, found)
+        if met:
+            return met
+    ranked = score(found, model)
     if not ranked or ranked[0].prob < model["threshold"]:
         return []
     if not wants_several(question):
@@ -456,6 +464,125 @@ def lead(
             continue
         chosen.append(span)
     return chosen
+
+
+# --- whom someone met: the list a "who did X meet?" question asks for -----------------------------
+
+# A question asking whom someone met, received or worked with ("Who did Blinken meet in Hanoi?").
+_MEETING_WORDS = (
+    "meet", "met", "meeting", "talk", "talked", "talks", "speak", "spoke", "receive", "received", "host",
+    "hosted", "work", "worked", "hold", "held", "session", "sessions",
+)
+_MEETING_QUESTION = re.compile(rf"\b(?:{'|'.join(_MEETING_WORDS)})\b")
+# In a sentence: a meeting word, then "with" and the people met ("had a meeting with Le Hoai Trung",
+# "held working sessions with US Secretary of State Antony Blinken, US National Security Advisor ...").
+_MET_WITH = re.compile(
+    r"\b(?:met|meet|meeting|meetings|talks|talked|discussion|discussions|sessions|worked|conversation)"
+    r"\s+(?:[\w’'-]+\s+){0,2}?with\s+",
+    re.I,
+)
+# Between "with" and a name further down its list: only titles, names, commas and "and".
+_LIST_SO_FAR = re.compile(r"(?:[A-ZÀ-Ỹ(&][\w’'().&-]*|of|for|the|and|,|\s)*")
+# After a name: it received or hosted someone ("Bui Thanh Son said when receiving US Secretary ...").
+_RECEIVED = re.compile(
+    r"\s*(?:[\w’'.-]+,?\s+){0,3}?(?:received|receiving|hosted|hosting|welcomed|met with|met|"
+    r"(?:had|held)\s+(?:[\w-]+\s+){0,2}?(?:talks|meetings?|sessions)\s+with)\b",
+    re.I,
+)
+# After a name: "and" with the other side, as one subject ("Bui Thanh Son and ... Antony Blinken shared").
+_AND_SUBJECT = re.compile(r"\s+and\s+((?:(?:[A-ZÀ-Ỹ][\w’'.-]*|of|for|the)\s+)+)[a-z]")
+
+
+def met_names(question: Question, found: list[Span]) -> list[Span]:
+    """For a question asking whom someone met, the names the answer's sentences give as met by one
+    the question names: after "a meeting / talks / sessions with", as the host who received them, or
+    as the other half of a subject joined by "and"; in the sentences' order, at most MAX_LIST. A
+    pattern the sentences plainly state, not a guess: nothing is listed when none holds."""
+    named = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
+    if not named:  # a question typed in lower case names nobody: the words it asks about stand in
+        named = set(question.key_terms) - set(terms(" ".join(_MEETING_WORDS)))
+    if not named:
+        return []
+    asked = set(words(question.text)) - set(_MEETING_WORDS)
+    # Where the question sets the meeting ("in Hanoi"), a name counts only from an article that says it.
+    settings = [e for e in question.entities if is_setting(question.text, e)]
+    chosen: list[Span] = []
+    by_sentence: dict[int, list[Span]] = {}
+    for span in found:
+        if span.kind == "name":
+            by_sentence.setdefault(id(span.sentence), []).append(span)
+    for spans in by_sentence.values():
+        sent = spans[0].sentence
+        text = sent.text
+        article = fold(_article_text(sent.passage)).replace(" ", "")  # "Hà Nội" is "Hanoi" too
+        if any(fold(place).replace(" ", "") not in article for place in settings):
+            continue
+        starts = [span.start - sent.start for span in spans]
+        for span, s in zip(spans, starts, strict=True):
+            e = span.end - sent.start
+            if re.match(r"\)?\s*(?:\([^)]*\)\s*)?(?:(?:for|of)\s+)?[A-ZÀ-Ỹ]", text[e:]):
+                continue  # part of a title a name follows ("Agency for International Development (USAID)
+                # Samantha Power", "Under Secretary of Defense for Policy Sasha Baker")
+            if _met(text, s, e, named, starts, asked):
+                span = _without_leading_name(span, _article_text(sent.passage))
+                if not any(_same_name(span.text, c.text) for c in chosen):
+                    chosen.append(span)
+    chosen.sort(key=lambda c: (c.sentence.rank, c.sentence.start, c.start))
+    return chosen[:MAX_LIST]
+
+
+def _met(text: str, s: int, e: int, named: set[str], others: list[int], asked: set[str]) -> bool:
+    """Is the name at text[s:e] one that somebody the question names met (see `met_names`)?
+    `asked`: the question's words; where it says how they met ("online", "by phone") and the
+    sentence gives that word just before one meeting ("an online discussion with"), only that one counts."""
+    meetings = list(_MET_WITH.finditer(text))
+    how = [m for m in meetings if set(_modifiers(text, m)) & asked]
+    for m in how or meetings:
+        if m.end() > s or not _LIST_SO_FAR.fullmatch(text[m.end() : s]):
+            continue
+        # The one meeting is one the question names, not "his" (someone else's talks), and no other
+        # name stands between them as a subject (a name listed after an earlier "with" is no subject).
+        before = text[: m.start()]
+        said = [w.start() for w in re.finditer(r"[\w’'-]+", before) if set(terms(w.group(0))) & named]
+        if not said or re.search(r"\b(?:his|her|its)\s+(?:[\w-]+\s+)?$", before, re.I):
+            continue
+        listed = [w.end() for w in _MET_WITH.finditer(text, 0, m.start())]
+        subjects = [o for o in others if said[-1] < o < m.start() and not any(w <= o for w in listed)]
+        if not subjects:
+            return True
+    host = _RECEIVED.match(text, e)
+    if host and set(terms(text[host.end() : host.end() + 120])) & named:
+        return True
+    both = _AND_SUBJECT.match(text, e)
+    return bool(both and set(terms(both.group(1))) & named)
+
+
+@lru_cache(maxsize=64)
+def _runs_alone(article: str) -> frozenset[str]:
+    """The capitalised runs an article gives on their own ("Việt Nam", "Blinken"), folded."""
+    return frozenset(" ".join(words(line[s:e])) for line in article.splitlines() for s, e in _name_runs(line, None))
+
+
+def _without_leading_name(span: Span, article: str) -> Span:
+    """The span without a leading name the article also gives on its own, when a name of two words
+    or more is left: "Việt Nam Nguyễn Phú Trọng" (from "the Communist Party of Việt Nam Nguyễn Phú
+    Trọng") is Nguyễn Phú Trọng."""
+    toks = list(re.finditer(r"\S+", span.text))
+    alone = _runs_alone(article)
+    for n in range(len(toks) - 2, 0, -1):
+        if " ".join(words(span.text[: toks[n - 1].end()])) in alone:
+            start = span.start + toks[n].start()
+            return replace(span, start=start, text=span.text[toks[n].start() :])
+    return span
+
+
+def _modifiers(text: str, meeting: re.Match) -> list[str]:
+    """The words before a meeting noun that say what kind it was ("an online discussion", "phone
+    talks", "working sessions"); none before a verb ("the delegation worked with")."""
+    if re.match(r"(?:met|meet|worked|talked)\b", meeting.group(0), re.I):
+        return []
+    before = re.search(r"(?:^|\b(?:a|an|the|had|held|his|her|their|its|also)\s+)((?:[\w-]+\s+){0,2})$", text[: meeting.start()], re.I)
+    return words(before.group(1)) if before else []
 
 
 def _same_name(a: str, b: str) -> bool:

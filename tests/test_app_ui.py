@@ -86,6 +86,8 @@ def test_after_two_questions_both_answers_keep_their_sources_under_them(ui, brow
     assert any("2.2 million" in q for q in first_quotes)
     assert page.locator("#turn-1 .citation mark").all_inner_texts() == first_quotes
     assert page.locator("#turn-2 .citation mark").count() >= 1
+    # Whom someone received is named first, in bold, before the quotes (issue 13, item 1).
+    assert any("Trọng" in t for t in page.locator("#turn-2 .a.short strong").all_inner_texts()), page.inner_text("#turn-2")
     for t in (1, 2):  # question, answer, then that answer's sources, before the next turn
         answer, sources = _box(page, f"#turn-{t} .a"), _box(page, f"#turn-{t} .sources")
         assert answer["bottom"] <= sources["top"] + 1
@@ -120,7 +122,7 @@ def test_on_a_phone_the_first_source_shows_right_after_the_answer(ui, browser):
     _ask(page, Q1)
     _ask(page, Q2)
     time.sleep(0.5)  # the page brings the new turn into view
-    answer, card = _box(page, "#turn-2 .a"), _box(page, "#turn-2 .citation")
+    answer, card = _box(page, "#turn-2 .a:not(.short)"), _box(page, "#turn-2 .citation")  # below a bold lead, if any
     assert answer["bottom"] <= card["top"] < PHONE["height"], (answer, card)
     assert card["top"] - answer["bottom"] < 120  # the card follows the answer, not the page's other parts
     page.close()
