@@ -485,7 +485,7 @@ _MET_WITH = re.compile(
 _LIST_SO_FAR = re.compile(r"(?:[A-ZÀ-Ỹ(&][\w’'().&-]*|of|for|the|and|,|\s)*")
 # After a name: it received or hosted someone ("Bui Thanh Son said when receiving US Secretary ...").
 _RECEIVED = re.compile(
-    r"\s*(?:[\w’'.-]+,?\s+){0,3}?(?:received|receiving|hosted|hosting|welcomed|met with|met|"
+    r"\s*(?:[\w’'.-]+,?\s+){0,3}?(?:received|receiving|hosted|hosting|welcomed|met with|met|(?:at|during) a reception for|"
     r"(?:had|held)\s+(?:[\w-]+\s+){0,2}?(?:talks|meetings?|sessions)\s+with)\b",
     re.I,
 )

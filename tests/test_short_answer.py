@@ -238,6 +238,7 @@ def test_the_people_met_are_those_the_sentences_say_were_met():
     # The host who received the one the question names, and the other half of a joint subject.
     assert _met("Who did Blinken meet?", "Vietnam values the US, Minister Bui Thanh Son said when receiving Secretary Antony Blinken.") == ["Bui Thanh Son"]
     assert _met("Who did Blinken meet?", "Minister Bui Thanh Son and Secretary Antony Blinken shared the view that ties grow.") == ["Bui Thanh Son"]
+    assert _met("Who did Blinken meet?", "Ties matter, Prime Minister Pham Minh Chinh said at a reception for Secretary Antony Blinken.") == ["Pham Minh Chinh"]
     # Someone else's talks are not the ones asked about, even when the sentence names Blinken.
     assert _met("Who did Blinken meet?", "Trong told Blinken about his phone talks with President Joe Biden.") == []
     # A name merely mentioned is not one met.
