@@ -25,6 +25,9 @@ What is fitted, in order:
    chosen on the validation sets like the operating point; a grid search on out-of-fold scores
    (each group scored by a model fitted without it: the most answers holding the gold, with a median
    answer of at most MAX_MEDIAN_WORDS words) is printed beside it for reference;
+2b. for a question asking for several things, how many more sentences the answer may show and how
+   close to the best they must score (`choose_list_extension`, out of fold; the confidence is the
+   pick's, so this changes what is shown, not what is refused);
 3. the confidence model: logistic regression on the answer-level features of out-of-fold
    answers, labelled by whether the answer holds the gold; being a logistic fit it is calibrated;
 4. the default refusal operating point (`min_confidence`): MIN_CONFIDENCE, chosen on the validation
@@ -283,6 +286,37 @@ def choose_selection(items: list[Item]) -> dict:
     return best
 
 
+def choose_list_extension(items: list[Item], select: dict) -> dict:
+    """How far an answer to a question asking for several things (`Reader.extend`) may run beyond
+    the pick: the most out-of-fold list answers holding the gold (mean over the groups), while the
+    SQuAD groups' list answers stay within half as long again as one answer may be; the shortest
+    of equals. Only what is shown changes: the confidence is the pick's."""
+    from rag.short_answer import wants_several
+
+    lists = [i for i in items if i.answerable and i.sentences and wants_several(i.question)]
+    best, best_key = {"list_max_sentences": 0, "list_logit_gap": 0.0}, None
+    for most in (3, 4, 5):
+        for gap in np.arange(1.5, 3.01, 0.5):
+            ext = {"list_max_sentences": most, "list_logit_gap": float(gap)}
+            held, lengths = {}, {}
+            for item in lists:
+                cands, _ = answer_of(item, item.oof, select)
+                reader = Reader(item.reader.lexical, item.reader.vectors, item.reader.embedder, {"select": {**select, **ext}})
+                text = " ".join(c.sentence.text for c in reader.extend(item.question, cands, reader.pick(item.question, cands)))
+                group = "news" if item.kind == "news" else item.group
+                held.setdefault(group, []).append(holds(item, text))
+                lengths.setdefault(group, []).append(len(text.split()))
+            if max(statistics.median(v) for g, v in lengths.items() if g != "news") > 1.5 * MAX_MEDIAN_WORDS:
+                continue
+            key = float(np.mean([np.mean(v) for v in held.values()]))
+            if best_key is None or key > best_key + 1e-9:
+                best, best_key = ext, key
+            print(f"  lists: {ext} holds " + ", ".join(f"{g} {np.mean(v):.3f}" for g, v in sorted(held.items()))
+                  + " | median words " + ", ".join(f"{g} {statistics.median(v):.0f}" for g, v in sorted(lengths.items())))
+    print(f"list extension: {best} ({len(lists)} list questions)")
+    return best
+
+
 def answer_rows(items: list[Item], select: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Answer-level features of each item's out-of-fold answer, its label, and answerable flags."""
     rows, labels, answerable = [], [], []
@@ -348,6 +382,8 @@ def main() -> None:
         choose_selection(items)
         select = dict(SELECTION)
         print(f"shipped selection: {select} (chosen on the validation sets; see SELECTION)")
+        # 2b. how much further an answer to a list question may run (shown only; fitted here)
+        select.update(choose_list_extension(items, select))
 
         # 3. confidence, checked out of fold, then fitted on every group's out-of-fold answers
         a, label, answerable = answer_rows(items, select)

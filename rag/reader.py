@@ -162,7 +162,7 @@ class Reader:
         missing = self.missing_names(question, passages)
         a = self.answer_features(question, cands, picked, missing)
         confidence = float(sigmoid(logistic(self.model["answer"], a[None, :])[0]))
-        return Reading(cands, a, picked, confidence, tuple(missing))
+        return Reading(cands, a, self.extend(question, cands, picked), confidence, tuple(missing))
 
     def featurize(
         self, question: Question, passages: list[Passage], history_quotes: tuple[str, ...] = ()
@@ -275,11 +275,38 @@ class Reader:
             if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
                 continue
             picked.append(cand)
+        return self._in_reading_order(picked)
+
+    @staticmethod
+    def _in_reading_order(picked: list[Candidate]) -> list[Candidate]:
+        """The passage of the best sentence first, then the others by their best; in a passage, the
+        sentences in the order they stand."""
         lead = {}  # each passage's best picked sentence: the passages are read best first
-        for c in picked:
+        for c in sorted(picked, key=lambda c: -c.logit):
             lead.setdefault(c.sentence.rank, c.logit)
-        picked.sort(key=lambda c: (-lead[c.sentence.rank], c.sentence.rank, c.sentence.start))
-        return picked
+        return sorted(picked, key=lambda c: (-lead[c.sentence.rank], c.sentence.rank, c.sentence.start))
+
+    def extend(self, question: Question, cands: list[Candidate], picked: list[Candidate]) -> list[Candidate]:
+        """For a question asking for several things (a list, "who did X meet?"), the picked sentences
+        and the next ones while they score close enough to the best (`list_max_sentences`,
+        `list_logit_gap`: fitted, see rag.fit_reader); any other question keeps its pick. The
+        confidence is the pick's: only what is shown grows."""
+        from rag.short_answer import wants_several
+
+        model = self.model["select"]
+        most = model.get("list_max_sentences", 0)
+        if not picked or len(picked) >= most or not wants_several(question):
+            return picked
+        best, out = cands[0], list(picked)
+        for cand in cands[1:]:
+            if len(out) >= most:
+                break
+            if cand.logit < best.logit - model["list_logit_gap"] or cand.prob < model["min_prob"]:
+                break
+            if any(cand is p or same_sentence(cand.sentence.text, p.sentence.text) for p in out):
+                continue
+            out.append(cand)
+        return self._in_reading_order(out) if len(out) > len(picked) else picked
 
     def answer_features(self, question, cands, picked, missing) -> np.ndarray:
         """One row of `ANSWER_FEATURES`: the evidence for the answer as a whole."""

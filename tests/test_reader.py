@@ -197,3 +197,34 @@ def test_a_when_question_is_fitted_by_any_year_decade_century_or_day(sentence):
     assert question.qtype == "date"
     assert fits_type(question, sentence, set(terms(sentence)), set())
     assert not fits_type(question, "It happened after the war with many soldiers.", set(), set())
+
+
+def test_a_question_asking_for_several_things_shows_more_sentences_with_the_same_confidence(demo_bot):
+    from rag.models import Passage
+    from rag.reader import Candidate
+
+    reader = demo_bot.extractive.reader
+    select = reader.model["select"]
+    assert select["list_max_sentences"] > select["max_sentences"]  # fitted by rag.fit_reader
+    text = "One. Two. Three. Four. Five."
+    passage = Passage(id="p", source="a.txt", text=text, start=0, end=len(text), score=1.0)
+    from rag.citations import sentences_of
+
+    sents = sentences_of(passage, 0)
+    gap = select["list_logit_gap"]
+    # Four sentences within the list gap of the best, beyond the pick's own gap for the fourth.
+    logits = [3.0, 3.0 - select["logit_gap"] / 2, 3.0 - select["logit_gap"] / 2, 3.0 - (select["logit_gap"] + gap) / 2, -9.0]
+    cands = [Candidate(s, np.zeros(len(SENTENCE_FEATURES)), lg, float(1 / (1 + np.exp(-lg)))) for s, lg in zip(sents, logits, strict=True)]
+    several, one = analyse("Which officials did Trung meet?"), analyse("What is the capital?")
+    picked = reader.pick(several, cands)
+    assert len(picked) == select["max_sentences"] == 3
+    shown = reader.extend(several, cands, picked)
+    assert [c.sentence.text for c in shown] == ["One.", "Two.", "Three.", "Four."]  # in reading order
+    assert reader.extend(one, cands, reader.pick(one, cands)) == reader.pick(one, cands)
+    # The confidence is the pick's: what the reader is sure of does not grow with what it shows.
+    question = analyse("Which US officials did the Vietnamese delegation meet in Washington?")
+    passages = demo_bot.retriever.retrieve(question.search_text, 5)
+    reading = reader.read(question, passages)
+    assert reading.answer_features.tolist() == reader.answer_features(
+        question, reading.candidates, reader.pick(question, reading.candidates), list(reading.missing)
+    ).tolist()
