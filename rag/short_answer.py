@@ -496,7 +496,7 @@ _AND_SUBJECT = re.compile(r"\s+and\s+((?:(?:[A-ZÀ-Ỹ][\w’'.-]*|of|for|the)\s
 def met_names(question: Question, found: list[Span]) -> list[Span]:
     """For a question asking whom someone met, the names the answer's sentences give as met by one
     the question names: after "a meeting / talks / sessions with", as the host who received them, or
-    as the other half of a subject joined by "and"; in the sentences' order, at most MAX_LIST. A
+    as the other half of a subject joined by "and"; in the order of `found` (the answer's), at most MAX_LIST. A
     pattern the sentences plainly state, not a guess: nothing is listed when none holds."""
     named = {t for e in (*question.entities, *question.context_entities) for t in terms(e)}
     if not named:  # a question typed in lower case names nobody: the words it asks about stand in
@@ -527,8 +527,7 @@ def met_names(question: Question, found: list[Span]) -> list[Span]:
                 span = _without_leading_name(span, _article_text(sent.passage))
                 if not any(_same_name(span.text, c.text) for c in chosen):
                     chosen.append(span)
-    chosen.sort(key=lambda c: (c.sentence.rank, c.sentence.start, c.start))
-    return chosen[:MAX_LIST]
+    return chosen[:MAX_LIST]  # in the answer's order: the sentences as quoted, a sentence's names as they stand
 
 
 def _met(text: str, s: int, e: int, named: set[str], others: list[int], asked: set[str]) -> bool:

@@ -223,6 +223,8 @@ def test_who_did_blinken_meet_leads_with_the_people(demo_bot):
     assert len(answer.leads) >= 2 and all(re.search(r"Trung|Son|Chinh|Tr[oọ]ng", c.quote) for c in answer.leads)
     first_line = answer.text.split("\n")[0]
     assert all(f"**{c.quote}**" in first_line for c in answer.leads), answer.text
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", first_line)]
+    assert marks == sorted(marks), first_line  # the names in the order the answer quotes them
     assert_leads_are_verbatim_spans_of_cited_sentences(answer)
 
 
