@@ -265,17 +265,23 @@ class Reader:
         if not cands:
             return []
         model = self.model["select"]
-        best = cands[0]
-        picked = [best]
+        return self._in_reading_order(self._add_close(cands, [cands[0]], model["max_sentences"], model["logit_gap"]))
+
+    def _add_close(self, cands: list[Candidate], chosen: list[Candidate], most: int, gap: float) -> list[Candidate]:
+        """`chosen`, then the next of `cands` (best first) while fewer than `most` are chosen and they
+        score within `gap` of the best and above the floor (`min_prob`); a sentence the same as one
+        chosen is skipped."""
+        best, out = cands[0], list(chosen)
+        floor = self.model["select"]["min_prob"]
         for cand in cands[1:]:
-            if len(picked) >= model["max_sentences"]:
+            if len(out) >= most:
                 break
-            if cand.logit < best.logit - model["logit_gap"] or cand.prob < model["min_prob"]:
+            if cand.logit < best.logit - gap or cand.prob < floor:
                 break
-            if any(same_sentence(cand.sentence.text, p.sentence.text) for p in picked):
-                continue
-            picked.append(cand)
-        return self._in_reading_order(picked)
+            if any(same_sentence(cand.sentence.text, p.sentence.text) for p in out):
+                continue  # also each one chosen already: its text is the same as its own
+            out.append(cand)
+        return out
 
     @staticmethod
     def _in_reading_order(picked: list[Candidate]) -> list[Candidate]:
@@ -297,15 +303,7 @@ class Reader:
         most = model.get("list_max_sentences", 0)
         if not picked or len(picked) >= most or not wants_several(question):
             return picked
-        best, out = cands[0], list(picked)
-        for cand in cands[1:]:
-            if len(out) >= most:
-                break
-            if cand.logit < best.logit - model["list_logit_gap"] or cand.prob < model["min_prob"]:
-                break
-            if any(cand is p or same_sentence(cand.sentence.text, p.sentence.text) for p in out):
-                continue
-            out.append(cand)
+        out = self._add_close(cands, picked, most, model["list_logit_gap"])
         return self._in_reading_order(out) if len(out) > len(picked) else picked
 
     def answer_features(self, question, cands, picked, missing) -> np.ndarray:

@@ -514,8 +514,9 @@ def met_names(question: Question, found: list[Span]) -> list[Span]:
     for spans in by_sentence.values():
         sent = spans[0].sentence
         text = sent.text
-        article = fold(_article_text(sent.passage)).replace(" ", "")  # "Hà Nội" is "Hanoi" too
-        if any(fold(place).replace(" ", "") not in article for place in settings):
+        article = _article_text(sent.passage)  # the file is read once per sentence
+        squeezed = fold(article).replace(" ", "")  # "Hà Nội" is "Hanoi" too
+        if any(fold(place).replace(" ", "") not in squeezed for place in settings):
             continue
         starts = [span.start - sent.start for span in spans]
         for span, s in zip(spans, starts, strict=True):
@@ -524,7 +525,7 @@ def met_names(question: Question, found: list[Span]) -> list[Span]:
                 continue  # part of a title a name follows ("Agency for International Development (USAID)
                 # Samantha Power", "Under Secretary of Defense for Policy Sasha Baker")
             if _met(text, s, e, named, starts, asked):
-                span = _without_leading_name(span, _article_text(sent.passage))
+                span = _without_leading_name(span, article)
                 if not any(_same_name(span.text, c.text) for c in chosen):
                     chosen.append(span)
     return chosen[:MAX_LIST]  # in the answer's order: the sentences as quoted, a sentence's names as they stand
